@@ -1,0 +1,12 @@
+//go:build !dev
+
+package awssts
+
+import "time"
+
+// Release defaults: hour-long sessions renewed ten minutes before they expire.
+const (
+	DefaultRoleSessionNamePrefix = "asia-release-"
+	DefaultDuration              = 3600 * time.Second
+	DefaultExpiryWindow          = 600 * time.Second
+)

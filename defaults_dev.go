@@ -1,0 +1,13 @@
+//go:build dev
+
+package awssts
+
+import "time"
+
+// Dev defaults (go build -tags dev): the shortest sessions STS allows, so refreshes show up
+// within minutes while developing.
+const (
+	DefaultRoleSessionNamePrefix = "asia-dev-"
+	DefaultDuration              = 900 * time.Second
+	DefaultExpiryWindow          = 100 * time.Second
+)
