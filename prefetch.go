@@ -1,0 +1,93 @@
+package awssts
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// prefetchLead is how long before ExpiryWindow begins the prefetch goroutine calls STS, so a
+// slow or retried call still finishes before any caller would have to wait for it.
+const prefetchLead = 50 * time.Second
+
+// prefetcher is the running prefetch goroutine.
+type prefetcher struct {
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// StartPrefetch starts the goroutine that renews the credentials before they enter
+// ExpiryWindow, so that Retrieve never waits on STS after the first call. It may be called
+// at any time, more than once, and again after Close.
+func (p *Provider) StartPrefetch() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.prefetch != nil {
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	p.prefetch = &prefetcher{stop: stop, done: make(chan struct{})}
+	go p.prefetchLoop(ctx, p.prefetch.done)
+}
+
+// Close stops the prefetch goroutine and waits for it to exit. Retrieve keeps working on
+// demand afterwards. Close is idempotent and always returns nil.
+func (p *Provider) Close() error {
+	p.mu.Lock()
+	pf := p.prefetch
+	p.prefetch = nil
+	p.mu.Unlock()
+	if pf != nil {
+		pf.stop()
+		<-pf.done
+	}
+	return nil
+}
+
+func (p *Provider) prefetchLoop(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	for {
+		p.mu.Lock()
+		wait := time.Until(p.nextPrefetch())
+		p.mu.Unlock()
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			continue // an on-demand refresh may have moved the schedule meanwhile
+		}
+		if _, err := p.refresh(ctx); err == nil {
+			p.CredentialsCache.Invalidate()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// nextPrefetch is when the prefetch goroutine should next call STS. p.mu must be held.
+func (p *Provider) nextPrefetch() time.Time {
+	switch {
+	case p.failing > 0:
+		return p.retryAt
+	case !p.current.HasKeys():
+		return time.Now()
+	}
+	return p.prefetchAt
+}
+
+// prefetchTime is prefetchLead before refreshAt, earlier by a random 0-10% of the window so
+// that a fleet started together does not refresh together. It is never before half the time
+// left until refreshAt.
+func prefetchTime(now, refreshAt time.Time, window time.Duration) time.Time {
+	jitter := rand.N(window/10 + 1)
+	t := refreshAt.Add(-prefetchLead - jitter)
+	if half := now.Add(refreshAt.Sub(now) / 2); t.Before(half) {
+		return half
+	}
+	return t
+}

@@ -1,0 +1,167 @@
+package awssts
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+const (
+	// staleMargin is how close to their real expiry held credentials may be served while
+	// STS is failing. Past it, Retrieve returns the error.
+	staleMargin = time.Minute
+
+	// After a failed refresh the next STS call waits a jittered backoff that doubles from
+	// minBackoff up to maxBackoff.
+	minBackoff = 5 * time.Second
+	maxBackoff = 2 * time.Minute
+
+	// refreshTimeout bounds one AssumeRole call, retries included, so that a hung
+	// connection cannot hold every caller forever.
+	refreshTimeout = time.Minute
+)
+
+// source is the Provider as its aws.CredentialsCache sees it: the cache calls Retrieve
+// only when it holds nothing, or what it holds has reached its Expires.
+type source Provider
+
+// Retrieve serves the held credentials while they are fresh, keeps serving them while STS
+// fails and they are still usable, and otherwise assumes the role.
+func (s *source) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	p := (*Provider)(s)
+	now := time.Now()
+	p.mu.Lock()
+	cur, refreshAt, retryAt, prefetching := p.current, p.refreshAt, p.retryAt, p.prefetch != nil
+	p.mu.Unlock()
+
+	usable := cur.HasKeys() && now.Before(usableUntil(cur))
+	switch {
+	case usable && now.Before(refreshAt):
+		return p.until(cur, refreshAt), nil
+	case usable && prefetching:
+		// The prefetch goroutine is retrying; it invalidates the cache when it succeeds.
+		return p.until(cur, usableUntil(cur)), nil
+	case usable && now.Before(retryAt):
+		return p.until(cur, minTime(retryAt, usableUntil(cur))), nil
+	}
+
+	creds, err := p.refresh(ctx)
+	p.mu.Lock()
+	refreshAt, retryAt = p.refreshAt, p.retryAt
+	p.mu.Unlock()
+	switch {
+	case err == nil:
+		return p.until(creds, refreshAt), nil
+	case usable:
+		return p.until(cur, minTime(retryAt, usableUntil(cur))), nil
+	}
+	return aws.Credentials{}, err
+}
+
+// ProviderSources reports AssumeRole as the source, for the SDK's user agent.
+func (s *source) ProviderSources() []aws.CredentialSource {
+	return (*Provider)(s).ProviderSources()
+}
+
+// until sets Expires so that the cache, which subtracts ExpiryWindow, asks again at t.
+func (p *Provider) until(c aws.Credentials, t time.Time) aws.Credentials {
+	c.Expires = t.Add(p.options.ExpiryWindow)
+	return c
+}
+
+func usableUntil(c aws.Credentials) time.Time { return c.Expires.Add(-staleMargin) }
+
+// call is one AssumeRole in flight, shared by the cache and the prefetch goroutine.
+type call struct {
+	done  chan struct{}
+	creds aws.Credentials
+	err   error
+}
+
+// refresh assumes the role, joining the call already in flight if there is one, and
+// records the outcome.
+func (p *Provider) refresh(ctx context.Context) (aws.Credentials, error) {
+	p.mu.Lock()
+	if c := p.inflight; c != nil {
+		p.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.creds, c.err
+		case <-ctx.Done():
+			return aws.Credentials{}, ctx.Err()
+		}
+	}
+	c := &call{done: make(chan struct{})}
+	p.inflight = c
+	p.mu.Unlock()
+
+	callCtx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	c.creds, c.err = p.assumeRole(callCtx)
+	cancel()
+
+	p.mu.Lock()
+	p.record(c.creds, c.err, time.Now())
+	p.inflight = nil
+	p.mu.Unlock()
+	close(c.done)
+	return c.creds, c.err
+}
+
+// record updates the state after an AssumeRole call. p.mu must be held.
+func (p *Provider) record(creds aws.Credentials, err error, now time.Time) {
+	log := p.options.Logger
+	if err == nil {
+		p.current = creds
+		p.refreshAt = refreshTime(now, creds.Expires, p.options.ExpiryWindow)
+		p.prefetchAt = prefetchTime(now, p.refreshAt, p.options.ExpiryWindow)
+		p.failing, p.retryAt = 0, time.Time{}
+		p.stats.Refreshes++
+		p.stats.LastError = ""
+		log.Debug("awssts: assumed role", "role_arn", p.roleARN, "access_key_id", creds.AccessKeyID,
+			"expiration", creds.Expires.UTC(), "refresh_at", p.refreshAt.UTC())
+		return
+	}
+	p.failing++
+	p.stats.Failures++
+	p.stats.LastError = err.Error()
+	p.retryAt = now.Add(backoff(p.failing))
+	if p.current.HasKeys() && now.Before(usableUntil(p.current)) {
+		p.retryAt = minTime(p.retryAt, usableUntil(p.current))
+		log.Warn("awssts: refresh failed; serving the held credentials", "role_arn", p.roleARN, "error", err,
+			"failures_in_row", p.failing, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
+		return
+	}
+	log.Warn("awssts: refresh failed; no usable credentials", "role_arn", p.roleARN, "error", err,
+		"failures_in_row", p.failing, slog.Time("retry_at", p.retryAt.UTC()))
+}
+
+// refreshTime is when credentials obtained at now stop counting as fresh: ExpiryWindow before
+// expiry, but never before half their remaining life, so that short-lived answers or a skewed
+// clock cannot make the provider call STS in a loop.
+func refreshTime(now, expires time.Time, window time.Duration) time.Time {
+	half := now.Add(expires.Sub(now) / 2)
+	if t := expires.Add(-window); t.After(half) {
+		return t
+	}
+	return half
+}
+
+// backoff is the wait after the n-th failure in a row: 5 s doubling to 2 min, each wait
+// between half and all of that so that a fleet hit by the same outage spreads out.
+func backoff(n int) time.Duration {
+	d := maxBackoff
+	if n < 10 {
+		d = min(minBackoff<<(n-1), maxBackoff)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
