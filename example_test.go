@@ -1,0 +1,61 @@
+package awssts_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/awssts/awssts"
+)
+
+// The usual set-up: the default chain supplies the source credentials, the Provider assumes
+// the role, and every client built from cfg signs with the temporary credentials.
+func ExampleNewFromConfig() {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := awssts.NewFromConfig(cfg, "arn:aws:iam::123456789012:role/app", func(o *awssts.Options) {
+		o.Prefetch = true
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+
+	cfg.Credentials = p // or config.LoadDefaultConfig(ctx, config.WithCredentialsProvider(p))
+	client := s3.NewFromConfig(cfg)
+	_ = client
+}
+
+// Stats is cheap to call; export it to metrics or a health check.
+func ExampleProvider_Stats() {
+	var p *awssts.Provider // from New or NewFromConfig
+	if p == nil {
+		return
+	}
+	s := p.Stats()
+	if s.LastError != "" && time.Until(s.Expiration) < 5*time.Minute {
+		log.Printf("STS failing (%d failures) and credentials expire at %v: %s", s.Failures, s.Expiration, s.LastError)
+	}
+}
+
+// Env hands the credentials to a child process.
+func ExampleEnv() {
+	creds := aws.Credentials{
+		AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token",
+		CanExpire: true, Expires: time.Date(2026, 11, 28, 13, 0, 0, 0, time.UTC),
+	}
+	cmd := exec.Command("aws", "sts", "get-caller-identity")
+	cmd.Env = append(os.Environ(), awssts.Env(creds, "eu-west-1")...)
+	fmt.Println(awssts.Env(creds, "eu-west-1")[4])
+	// Output: AWS_CREDENTIAL_EXPIRATION=2026-11-28T13:00:00Z
+}

@@ -1,0 +1,103 @@
+package awssts
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// StartPrefetch after the first Retrieve renews ahead of the window, so the call that
+// crosses the old refresh time finds new credentials and does not wait.
+func TestStartPrefetch_AfterFirstRetrieve_RenewsBeforeWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSTS{latency: 100 * time.Millisecond}
+		p := newTestProvider(t, f)
+		first := mustRetrieve(t, p)
+		p.StartPrefetch()
+		p.StartPrefetch()
+
+		next := p.Stats().NextPrefetch
+		earliest := first.Expires.Add(-prefetchLead - DefaultExpiryWindow/10)
+		latest := first.Expires.Add(-prefetchLead)
+		if next.Before(earliest) || next.After(latest) {
+			t.Fatalf("NextPrefetch %v, want between %v and %v (window + 50 s before expiry, jittered 0-10%%)", next, earliest, latest)
+		}
+		time.Sleep(time.Until(first.Expires))
+		start := time.Now()
+		c := mustRetrieve(t, p)
+		if waited := time.Since(start); waited != 0 || c.AccessKeyID == first.AccessKeyID {
+			t.Errorf("at the old refresh time Retrieve waited %v and returned key %s (first %s); want new keys at once", waited, c.AccessKeyID, first.AccessKeyID)
+		}
+		if f.count() != 2 {
+			t.Errorf("%d STS calls, want 2: two StartPrefetch calls must run one goroutine", f.count())
+		}
+		p.Close()
+	})
+}
+
+// Close stops the goroutine (synctest fails the test if one is left), twice is fine, and
+// Retrieve then works on demand.
+func TestClose_StopsPrefetch_Idempotent_RetrieveStillWorks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSTS{}
+		p := newTestProvider(t, f, func(o *Options) { o.Prefetch = true })
+		synctest.Wait()
+		if f.count() != 1 {
+			t.Fatalf("Prefetch in New made %d STS calls before any Retrieve, want 1", f.count())
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !p.Stats().NextPrefetch.IsZero() {
+			t.Errorf("NextPrefetch after Close = %v, want zero", p.Stats().NextPrefetch)
+		}
+		time.Sleep(10 * time.Hour)
+		if f.count() != 1 {
+			t.Fatalf("%d STS calls during 10 h after Close, want none", f.count()-1)
+		}
+		mustRetrieve(t, p)
+		if f.count() != 2 {
+			t.Errorf("Retrieve after Close made %d STS calls, want 1 on demand", f.count()-1)
+		}
+		p.StartPrefetch()
+		time.Sleep(DefaultDuration)
+		if f.count() != 3 {
+			t.Errorf("StartPrefetch after Close: %d STS calls in one session, want 1", f.count()-2)
+		}
+	})
+}
+
+// config.WithCredentialsProvider wraps the Provider in a second aws.CredentialsCache; that
+// cache must follow ours and add no STS calls.
+func TestLoadDefaultConfig_OuterCacheAddsNoCalls(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	synctest.Test(t, func(t *testing.T) {
+		direct, wrapped := &fakeSTS{}, &fakeSTS{}
+		pd, pw := newTestProvider(t, direct), newTestProvider(t, wrapped)
+		cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"), config.WithCredentialsProvider(pw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := cfg.Credentials.(*aws.CredentialsCache); !ok {
+			t.Fatalf("cfg.Credentials is %T; the SDK no longer wraps providers, revisit this test", cfg.Credentials)
+		}
+		for end := time.Now().Add(3 * time.Hour); time.Now().Before(end); time.Sleep(time.Second) {
+			d, w := mustRetrieve(t, pd), mustRetrieve(t, cfg.Credentials)
+			if d.Expired() || w.Expired() {
+				t.Fatalf("expired credentials served at %v", time.Now())
+			}
+		}
+		want := int((3*time.Hour-time.Second)/(DefaultDuration-DefaultExpiryWindow)) + 1
+		if direct.count() != want || wrapped.count() != want {
+			t.Errorf("3 h of %v sessions: %d STS calls direct, %d through the SDK's cache; want %d and %d", DefaultDuration, direct.count(), wrapped.count(), want, want)
+		}
+	})
+}
