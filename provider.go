@@ -46,6 +46,7 @@ type Provider struct {
 // Stats is a snapshot of a Provider's refresh history, for metrics and health checks.
 // It holds no secrets.
 type Stats struct {
+	AccessKeyID  string    // of the credentials held (not a secret); pairs them with Expiration
 	Refreshes    int64     // successful AssumeRole calls
 	Failures     int64     // failed AssumeRole calls
 	LastError    string    // the latest failure, "" once a refresh succeeds again
@@ -110,7 +111,7 @@ func (p *Provider) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.Expiration = p.current.Expires
+	s.AccessKeyID, s.Expiration = p.current.AccessKeyID, p.current.Expires
 	if p.prefetch != nil {
 		s.NextPrefetch = p.nextPrefetch()
 	}

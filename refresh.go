@@ -103,7 +103,9 @@ func (p *Provider) refresh(ctx context.Context) (aws.Credentials, error) {
 	cancel()
 
 	p.mu.Lock()
-	p.record(c.creds, c.err, time.Now())
+	if c.err == nil || ctx.Err() == nil { // a Close that cancels a prefetch is not an STS failure
+		p.record(c.creds, c.err, time.Now())
+	}
 	p.inflight = nil
 	p.mu.Unlock()
 	close(c.done)
