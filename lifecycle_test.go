@@ -2,12 +2,15 @@ package awssts
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 // StartPrefetch after the first Retrieve renews ahead of the window, so the call that
@@ -89,6 +92,11 @@ func TestLoadDefaultConfig_OuterCacheAddsNoCalls(t *testing.T) {
 		if _, ok := cfg.Credentials.(*aws.CredentialsCache); !ok {
 			t.Fatalf("cfg.Credentials is %T; the SDK no longer wraps providers, revisit this test", cfg.Credentials)
 		}
+		// Building a client asks aws.IsCredentialsProvider about the credentials; it once recursed.
+		_ = sts.NewFromConfig(cfg)
+		if !aws.IsCredentialsProvider(cfg.Credentials, (*Provider)(nil)) || aws.IsCredentialsProvider(cfg.Credentials, aws.AnonymousCredentials{}) {
+			t.Errorf("aws.IsCredentialsProvider does not see a *Provider behind the SDK's cache")
+		}
 		for end := time.Now().Add(3 * time.Hour); time.Now().Before(end); time.Sleep(time.Second) {
 			d, w := mustRetrieve(t, pd), mustRetrieve(t, cfg.Credentials)
 			if d.Expired() || w.Expired() {
@@ -99,5 +107,40 @@ func TestLoadDefaultConfig_OuterCacheAddsNoCalls(t *testing.T) {
 		if direct.count() != want || wrapped.count() != want {
 			t.Errorf("3 h of %v sessions: %d STS calls direct, %d through the SDK's cache; want %d and %d", DefaultDuration, direct.count(), wrapped.count(), want, want)
 		}
+	})
+}
+
+// A caller whose context ends during the first refresh gets its context error at once; the
+// refresh goes on for the others, and later calls are served by it.
+func TestRetrieve_ContextEndsDuringFirstCall_ReturnsPromptly_DoesNotPoison(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSTS{latency: 10 * time.Second}
+		p := newTestProvider(t, f)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := p.Retrieve(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Second {
+			t.Fatalf("Retrieve = %v after %v, want the deadline error after 1s", err, time.Since(start))
+		}
+		c := mustRetrieve(t, p)
+		if !c.HasKeys() || f.count() != 1 || time.Since(start) != f.latency {
+			t.Errorf("next Retrieve: keys %v, %d STS calls, at %v; want the first call's credentials at %v", c.HasKeys(), f.count(), time.Since(start), f.latency)
+		}
+	})
+}
+
+// With nothing held, an STS failure comes back after one call, wrapped for errors.As.
+func TestRetrieve_FirstFailure_ReturnsWrappedPromptly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSTS{latency: 100 * time.Millisecond, err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized"}}
+		p := newTestProvider(t, f, func(o *Options) { o.Prefetch = true })
+		start := time.Now()
+		_, err := p.Retrieve(context.Background())
+		var apiErr smithy.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" || time.Since(start) != f.latency {
+			t.Errorf("Retrieve = %v after %v, want the wrapped AccessDenied after one call", err, time.Since(start))
+		}
+		p.Close()
 	})
 }

@@ -72,7 +72,7 @@ func New(client stscreds.AssumeRoleAPIClient, roleARN string, optFns ...func(*Op
 		return nil, err
 	}
 	p := &Provider{roleARN: roleARN, options: o, client: client}
-	p.CredentialsCache = aws.NewCredentialsCache((*source)(p), func(c *aws.CredentialsCacheOptions) {
+	p.CredentialsCache = aws.NewCredentialsCache(source{p}, func(c *aws.CredentialsCacheOptions) {
 		c.ExpiryWindow = o.ExpiryWindow
 	})
 	if o.Prefetch {
@@ -104,6 +104,13 @@ func (p *Provider) Invalidate() {
 // ProviderSources reports AssumeRole as the source, for the SDK's user agent.
 func (p *Provider) ProviderSources() []aws.CredentialSource {
 	return []aws.CredentialSource{aws.CredentialSourceSTSAssumeRole}
+}
+
+// IsCredentialsProvider reports whether target is a *Provider, for aws.IsCredentialsProvider,
+// which SDK clients call on the credentials they are given.
+func (p *Provider) IsCredentialsProvider(target aws.CredentialsProvider) bool {
+	_, ok := target.(*Provider)
+	return ok
 }
 
 // Stats returns a snapshot of the refresh counters and times.

@@ -25,13 +25,14 @@ const (
 )
 
 // source is the Provider as its aws.CredentialsCache sees it: the cache calls Retrieve
-// only when it holds nothing, or what it holds has reached its Expires.
-type source Provider
+// only when it holds nothing, or what it holds has reached its Expires. It is a separate type
+// so that it has none of the cache's methods, which would call back into the cache.
+type source struct{ p *Provider }
 
 // Retrieve serves the held credentials while they are fresh, keeps serving them while STS
 // fails and they are still usable, and otherwise assumes the role.
-func (s *source) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	p := (*Provider)(s)
+func (s source) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	p := s.p
 	now := time.Now()
 	p.mu.Lock()
 	cur, refreshAt, retryAt, prefetching := p.current, p.refreshAt, p.retryAt, p.prefetch != nil
@@ -39,7 +40,7 @@ func (s *source) Retrieve(ctx context.Context) (aws.Credentials, error) {
 
 	usable := cur.HasKeys() && now.Before(usableUntil(cur))
 	switch {
-	case usable && now.Before(refreshAt):
+	case cur.HasKeys() && now.Before(refreshAt):
 		return p.until(cur, refreshAt), nil
 	case usable && prefetching:
 		// The prefetch goroutine is retrying; it invalidates the cache when it succeeds.
@@ -62,9 +63,7 @@ func (s *source) Retrieve(ctx context.Context) (aws.Credentials, error) {
 }
 
 // ProviderSources reports AssumeRole as the source, for the SDK's user agent.
-func (s *source) ProviderSources() []aws.CredentialSource {
-	return (*Provider)(s).ProviderSources()
-}
+func (s source) ProviderSources() []aws.CredentialSource { return s.p.ProviderSources() }
 
 // until sets Expires so that the cache, which subtracts ExpiryWindow, asks again at t.
 func (p *Provider) until(c aws.Credentials, t time.Time) aws.Credentials {
