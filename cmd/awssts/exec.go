@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/awssts/awssts"
+)
+
+const execUsage = `Usage: awssts exec [--serve] --role-arn ARN [flags] -- CMD [ARGS...]
+
+Runs CMD with the role's temporary credentials and AWS_REGION in its environment. The
+exit code is CMD's, and SIGINT and SIGTERM are forwarded to it. The source's long-term
+variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE)
+are not passed on.
+
+With --serve, CMD gets no keys: it gets AWS_CONTAINER_CREDENTIALS_FULL_URI and
+AWS_CONTAINER_AUTHORIZATION_TOKEN instead, and every AWS SDK and the AWS CLI fetch
+credentials from a loopback endpoint that prefetch keeps fresh, so CMD may run longer
+than one session lasts.
+
+Examples:
+  awssts exec --role-arn arn:aws:iam::123456789012:role/app -- aws s3 ls
+  awssts exec --serve --role-arn arn:aws:iam::123456789012:role/app -- python3 long_job.py
+
+Flags:
+`
+
+// sourceVariables are the parent's credential settings; the child must see the role's
+// credentials only.
+var sourceVariables = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_REGION", "AWS_DEFAULT_REGION",
+}
+
+func runExec(ctx context.Context, args []string, s streams) error {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	var c commonFlags
+	c.register(fs)
+	serve := fs.Bool("serve", false, "serve credentials on a loopback endpoint instead of exporting keys")
+	if err := parseFlags(fs, args, s, execUsage); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("exec needs a command after --: awssts exec --role-arn ARN -- CMD [ARGS...]")
+	}
+	p, cfg, err := c.provider(ctx, s, *serve)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	creds, err := p.Retrieve(ctx)
+	if err != nil {
+		return err
+	}
+
+	env := append(withoutSource(os.Environ()), "AWS_REGION="+cfg.Region, "AWS_DEFAULT_REGION="+cfg.Region)
+	if *serve {
+		srv, err := serveCredentials(p)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		env = append(env, srv.env()...)
+	} else {
+		creds.Expires = realExpiry(p, creds)
+		env = append(env, awssts.Env(creds, "")...)
+	}
+	return runChild(fs.Args(), env, s)
+}
+
+func withoutSource(environ []string) []string {
+	kept := environ[:0:0]
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !contains(sourceVariables, name) {
+			kept = append(kept, kv)
+		}
+	}
+	return kept
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// runChild runs the command, forwarding SIGINT and SIGTERM, and returns its exit status as
+// an exitCode (128+N when a signal N ended it, as shells report it).
+func runChild(argv []string, env []string, s streams) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, s.in, s.out, s.errOut
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(s.errOut, "awssts: exec %s: %v\n", argv[0], err)
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return exitCode(127)
+		}
+		return exitCode(126)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			_ = cmd.Process.Signal(sig)
+		case err := <-done:
+			var exitErr *exec.ExitError
+			switch {
+			case err == nil:
+				return nil
+			case errors.As(err, &exitErr):
+				if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					return exitCode(128 + int(ws.Signal()))
+				}
+				return exitCode(exitErr.ExitCode())
+			}
+			return err
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awssts/awssts/ststest"
+)
+
+// helperProcess lets the test binary stand in for exec's child: AWSSTS_TEST_CHILD says what
+// it does. It reports whether it ran (it exits when it does).
+func helperProcess() bool {
+	switch os.Getenv("AWSSTS_TEST_CHILD") {
+	case "":
+		return false
+	case "env":
+		env := map[string]string{}
+		for _, kv := range os.Environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		json.NewEncoder(os.Stdout).Encode(env)
+	case "exit":
+		code, _ := strconv.Atoi(os.Getenv("AWSSTS_TEST_EXIT"))
+		os.Exit(code)
+	case "trap":
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM)
+		fmt.Println("ready")
+		<-sigs
+		os.Exit(42)
+	case "die":
+		fmt.Println("ready")
+		time.Sleep(time.Minute) // killed by the forwarded SIGTERM long before this
+	case "sdk":
+		cfg, err := config.LoadDefaultConfig(context.Background())
+		if err == nil {
+			var out *sts.GetCallerIdentityOutput
+			if out, err = sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), nil); err == nil {
+				fmt.Println(*out.Arn)
+				os.Exit(0)
+			}
+		}
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	os.Exit(0)
+	return true
+}
+
+// localSTS starts ststest with the source user of isolate and the test role, and points the
+// SDK at it.
+func localSTS(t *testing.T) *ststest.Server {
+	t.Helper()
+	isolate(t)
+	srv := ststest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.AddUser(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"))
+	srv.AddRole(roleARN, 12*time.Hour)
+	t.Setenv("AWS_ENDPOINT_URL_STS", srv.URL)
+	return srv
+}
+
+func child(t *testing.T, mode string) []string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWSSTS_TEST_CHILD", mode)
+	return []string{self, "-test.run=^$"}
+}
+
+func TestExport_Process_LocalSTS(t *testing.T) {
+	localSTS(t)
+	start := time.Now()
+	code, stdout, stderr := runCLI(t, "", "export", "--role-arn", roleARN, "--duration", "7200")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var p credentialProcess
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := time.Parse(time.RFC3339, p.Expiration)
+	if p.Version != 1 || !strings.HasPrefix(p.AccessKeyID, "ASIA") || p.SecretAccessKey == "" || p.SessionToken == "" || p.AccountID != ststest.Account || err != nil {
+		t.Errorf("process JSON %s", stdout)
+	}
+	if d := exp.Sub(start); d < 2*time.Hour-5*time.Second || d > 2*time.Hour+5*time.Second {
+		t.Errorf("Expiration %v is %v after the call, want the real STS expiry 2h after it", exp, d)
+	}
+}
+
+func TestExec_ChildGetsRoleCredentialsNotSource(t *testing.T) {
+	localSTS(t)
+	t.Setenv("AWSSTS_UNRELATED", "kept")
+	t.Setenv("AWS_DEFAULT_REGION", "eu-north-1")
+	code, stdout, stderr := runCLI(t, "", append([]string{"exec", "--role-arn", roleARN, "--region", "eu-west-1", "--"}, child(t, "env")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var env map[string]string
+	if err := json.Unmarshal([]byte(stdout), &env); err != nil {
+		t.Fatalf("child output %q: %v", stdout, err)
+	}
+	if !strings.HasPrefix(env["AWS_ACCESS_KEY_ID"], "ASIA") || env["AWS_SECRET_ACCESS_KEY"] == os.Getenv("AWS_SECRET_ACCESS_KEY") || env["AWS_SESSION_TOKEN"] == "" {
+		t.Errorf("child credentials %q / token set %v: want the role's", env["AWS_ACCESS_KEY_ID"], env["AWS_SESSION_TOKEN"] != "")
+	}
+	if env["AWS_REGION"] != "eu-west-1" || env["AWS_DEFAULT_REGION"] != "eu-west-1" || env["AWSSTS_UNRELATED"] != "kept" || env["AWS_CREDENTIAL_EXPIRATION"] == "" {
+		t.Errorf("child env: region %q/%q, unrelated %q, expiration %q", env["AWS_REGION"], env["AWS_DEFAULT_REGION"], env["AWSSTS_UNRELATED"], env["AWS_CREDENTIAL_EXPIRATION"])
+	}
+	if _, ok := env["AWS_PROFILE"]; ok {
+		t.Errorf("AWS_PROFILE passed on to the child")
+	}
+	if strings.Contains(stderr, "must-not-leak") {
+		t.Errorf("stderr leaks the source secret")
+	}
+}
+
+func TestExec_ExitCodePassesThrough(t *testing.T) {
+	localSTS(t)
+	t.Setenv("AWSSTS_TEST_EXIT", "7")
+	if code, _, stderr := runCLI(t, "", append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, "exit")...)...); code != 7 || stderr != "" {
+		t.Errorf("exit %d, stderr %q; want the child's 7 and nothing said", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "", "exec", "--role-arn", roleARN, "--", "/nonexistent/cmd"); code != 127 || !strings.Contains(stderr, "/nonexistent/cmd") {
+		t.Errorf("missing command: exit %d, stderr %q; want 127 and the name", code, stderr)
+	}
+}
+
+// SIGTERM sent to awssts reaches the child: one that traps it exits with its own code, one
+// that does not is reported as 128+15, as a shell would.
+func TestExec_ForwardsSIGTERM(t *testing.T) {
+	for mode, want := range map[string]int{"trap": 42, "die": 128 + int(syscall.SIGTERM)} {
+		t.Run(mode, func(t *testing.T) {
+			localSTS(t)
+			argv := append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, mode)...)
+			out, w := io.Pipe()
+			done := make(chan int, 1)
+			go func() {
+				done <- run(context.Background(), argv, streams{strings.NewReader(""), w, io.Discard})
+				w.Close()
+			}()
+			line := make([]byte, len("ready\n"))
+			if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+				t.Fatalf("child said %q, %v", line, err)
+			}
+			if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			go io.Copy(io.Discard, out)
+			if code := <-done; code != want {
+				t.Errorf("exit %d, want %d", code, want)
+			}
+		})
+	}
+}
+
+// With --serve the child has no keys, only the endpoint, and the Go SDK's default chain in
+// the child resolves the assumed role through it.
+func TestExecServe_GoSDKChildResolvesTheRole(t *testing.T) {
+	srv := localSTS(t)
+	code, stdout, stderr := runCLI(t, "", append([]string{"exec", "--serve", "--role-arn", roleARN, "--"}, child(t, "sdk")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "arn:aws:sts::"+ststest.Account+":assumed-role/demo/asia-") {
+		t.Errorf("child's caller identity %q, want the assumed role", stdout)
+	}
+	var assumes int
+	for _, c := range srv.Calls() {
+		if c.Action == "AssumeRole" {
+			assumes++
+		}
+	}
+	if assumes != 1 {
+		t.Errorf("%d AssumeRole calls, want 1", assumes)
+	}
+}

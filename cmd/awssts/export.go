@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/awssts/awssts"
+)
+
+const exportUsage = `Usage: awssts export --format FORMAT --role-arn ARN [flags]
+
+Assumes the role once and prints the temporary credentials. FORMAT is one of
+process (credential_process JSON, the default), env, env-no-export, powershell,
+windows-cmd or fish; the shell formats print what 'aws configure export-credentials'
+prints. Expiration is the real STS expiry.
+
+Examples:
+  # ~/.aws/config
+  [profile app]
+  credential_process = awssts export --format process --role-arn arn:aws:iam::123456789012:role/app
+
+  eval "$(awssts export --format env --role-arn arn:aws:iam::123456789012:role/app)"
+  awssts export --format fish --role-arn arn:aws:iam::123456789012:role/app --duration 2h | source
+
+Flags:
+`
+
+// credentialProcess is the JSON that credential_process consumers read.
+type credentialProcess struct {
+	Version         int
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string
+	SessionToken    string `json:",omitempty"`
+	Expiration      string `json:",omitempty"`
+	AccountID       string `json:"AccountId,omitempty"`
+}
+
+// formats renders credentials, with Expires set to the real expiry, in each --format.
+var formats = map[string]func(io.Writer, aws.Credentials) error{
+	"process":       writeProcess,
+	"env":           shellLines("export %s=%s\n", posixQuote),
+	"env-no-export": shellLines("%s=%s\n", posixQuote),
+	"fish":          shellLines("set -gx %s %s\n", fishQuote),
+	"powershell":    shellLines("$Env:%s=%s\n", powershellQuote),
+	"windows-cmd":   shellLines("set %s=%s\n", cmdQuote),
+}
+
+func formatNames() string {
+	names := make([]string, 0, len(formats))
+	for n := range formats {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func runExport(ctx context.Context, args []string, s streams) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	var c commonFlags
+	c.register(fs)
+	format := fs.String("format", "process", "output format: "+formatNames())
+	if err := parseFlags(fs, args, s, exportUsage); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("export takes no arguments, got %q", fs.Arg(0))
+	}
+	render, ok := formats[*format]
+	if !ok {
+		return usagef("--format %q: want one of %s", *format, formatNames())
+	}
+	p, _, err := c.provider(ctx, s, false)
+	if err != nil {
+		return err
+	}
+	creds, err := p.Retrieve(ctx)
+	if err != nil {
+		return err
+	}
+	creds.Expires = realExpiry(p, creds)
+	return render(s.out, creds)
+}
+
+// realExpiry is the STS expiry of creds. Retrieve reports when they will be refreshed; Stats
+// has the real time, and the key ID tells whether both describe the same credentials.
+func realExpiry(p *awssts.Provider, creds aws.Credentials) time.Time {
+	if st := p.Stats(); st.AccessKeyID == creds.AccessKeyID {
+		return st.Expiration
+	}
+	return creds.Expires
+}
+
+func expiration(c aws.Credentials) string {
+	if !c.CanExpire {
+		return ""
+	}
+	return c.Expires.UTC().Format(time.RFC3339)
+}
+
+func writeProcess(w io.Writer, c aws.Credentials) error {
+	for name, v := range map[string]string{"AccessKeyId": c.AccessKeyID, "SecretAccessKey": c.SecretAccessKey, "SessionToken": c.SessionToken} {
+		if err := checkValue(v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	b, err := json.MarshalIndent(credentialProcess{
+		Version: 1, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
+		SessionToken: c.SessionToken, Expiration: expiration(c), AccountID: c.AccountID,
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// shellLines prints one assignment a line, as 'aws configure export-credentials' does.
+func shellLines(line string, quote func(string) (string, error)) func(io.Writer, aws.Credentials) error {
+	return func(w io.Writer, c aws.Credentials) error {
+		var b strings.Builder
+		for _, kv := range [][2]string{
+			{"AWS_ACCESS_KEY_ID", c.AccessKeyID},
+			{"AWS_SECRET_ACCESS_KEY", c.SecretAccessKey},
+			{"AWS_SESSION_TOKEN", c.SessionToken},
+			{"AWS_CREDENTIAL_EXPIRATION", expiration(c)},
+		} {
+			if kv[1] == "" {
+				continue
+			}
+			if err := checkValue(kv[1]); err != nil {
+				return fmt.Errorf("%s: %w", kv[0], err)
+			}
+			v, err := quote(kv[1])
+			if err != nil {
+				return fmt.Errorf("%s: %w", kv[0], err)
+			}
+			fmt.Fprintf(&b, line, kv[0], v)
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+}
+
+// checkValue refuses what no environment variable or JSON string can carry unchanged. STS
+// never issues such values; a broken or hostile endpoint might.
+func checkValue(v string) error {
+	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+		return fmt.Errorf("the value is not valid UTF-8 text without NUL bytes")
+	}
+	return nil
+}
+
+// Values made only of these characters, which is all STS issues, need no quoting in any shell.
+var plain = regexp.MustCompile(`^[A-Za-z0-9+/=._:-]+$`)
+
+func posixQuote(v string) (string, error) {
+	if plain.MatchString(v) {
+		return v, nil
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'", nil
+}
+
+func fishQuote(v string) (string, error) {
+	if plain.MatchString(v) {
+		return `"` + v + `"`, nil
+	}
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'", nil
+}
+
+func powershellQuote(v string) (string, error) {
+	if plain.MatchString(v) {
+		return `"` + v + `"`, nil
+	}
+	return "'" + strings.ReplaceAll(v, "'", "''") + "'", nil
+}
+
+func cmdQuote(v string) (string, error) {
+	if plain.MatchString(v) {
+		return v, nil
+	}
+	return "", fmt.Errorf("the value has characters that windows-cmd cannot set safely; use another --format")
+}
+
+// parseFlags parses args; --help prints usage and examples and ends the command with exit 0.
+func parseFlags(fs *flag.FlagSet, args []string, s streams, usage string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if err == flag.ErrHelp {
+		fs.SetOutput(s.out)
+		fmt.Fprint(s.out, usage)
+		fs.PrintDefaults()
+		return exitCode(0)
+	}
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+// Command awssts assumes an IAM role and hands the temporary credentials to programs that are
+// not written in Go: as credential_process JSON, as shell variables, or to a child process.
+//
+//	awssts export --format process|env|env-no-export|powershell|windows-cmd|fish --role-arn ARN
+//	awssts exec [--serve] --role-arn ARN -- CMD ARGS...
+//
+// Source credentials come from the SDK's default chain (--profile picks a profile), and
+// AWS_ENDPOINT_URL_STS is honoured. Bad input exits 2, an STS failure exits 1.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit codes: a usage error is the caller's to fix, a failure is STS's or the system's.
+const (
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError is bad input on the command line; it is printed on one line and exits 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// streams are the process's standard streams, swapped out in tests.
+type streams struct {
+	in          io.Reader
+	out, errOut io.Writer
+}
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], streams{os.Stdin, os.Stdout, os.Stderr}))
+}
+
+const mainUsage = `awssts assumes an IAM role and prints or hands on the temporary credentials.
+
+Usage:
+  awssts export --format FORMAT --role-arn ARN [flags]
+  awssts exec [--serve] --role-arn ARN [flags] -- CMD [ARGS...]
+
+Run 'awssts export --help' or 'awssts exec --help' for the flags and examples.
+`
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, s streams) int {
+	if len(args) == 0 {
+		fmt.Fprint(s.errOut, mainUsage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "export":
+		err = runExport(ctx, args[1:], s)
+	case "exec":
+		err = runExec(ctx, args[1:], s)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(s.out, mainUsage)
+		return 0
+	default:
+		err = usagef("unknown command %q: want export or exec", args[0])
+	}
+	var code exitCode
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(s.errOut, "awssts: %s\n", oneLine(err.Error()))
+		return exitUsage
+	}
+	msg := strings.TrimPrefix(err.Error(), "failed to refresh cached credentials, ") // the SDK cache's wrapper
+	fmt.Fprintf(s.errOut, "awssts: %s\n", oneLine(strings.TrimPrefix(msg, "awssts: ")))
+	return exitFailure
+}
+
+// exitCode is a child's exit status, passed through as ours without a message.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
