@@ -10,12 +10,6 @@ import (
 // slow or retried call still finishes before any caller would have to wait for it.
 const prefetchLead = 50 * time.Second
 
-// prefetcher is the running prefetch goroutine.
-type prefetcher struct {
-	stop context.CancelFunc
-	done chan struct{}
-}
-
 // StartPrefetch starts the goroutine that renews the credentials before they enter
 // ExpiryWindow, so that Retrieve never waits on STS after the first call. It may be called
 // at any time, more than once, and again after Close.
@@ -26,20 +20,22 @@ func (p *Provider) StartPrefetch() {
 		return
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	p.prefetch = &prefetcher{stop: stop, done: make(chan struct{})}
+	p.prefetch = &renewal{stop: stop, done: make(chan struct{})}
 	go p.prefetchLoop(ctx, p.prefetch.done)
 }
 
-// Close stops the prefetch goroutine and waits for it to exit. Retrieve keeps working on
-// demand afterwards. Close is idempotent and always returns nil.
+// Close stops the prefetch goroutine and any background renewal, and waits for them to exit.
+// Retrieve keeps working on demand afterwards. Close is idempotent and always returns nil.
 func (p *Provider) Close() error {
 	p.mu.Lock()
-	pf := p.prefetch
+	running := []*renewal{p.prefetch, p.renewing}
 	p.prefetch = nil
 	p.mu.Unlock()
-	if pf != nil {
-		pf.stop()
-		<-pf.done
+	for _, r := range running {
+		if r != nil {
+			r.stop()
+			<-r.done
+		}
 	}
 	return nil
 }

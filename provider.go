@@ -40,7 +40,8 @@ type Provider struct {
 	failing    int       // failures since the last success
 	inflight   *call
 	stats      Stats
-	prefetch   *prefetcher
+	prefetch   *renewal // the prefetch goroutine, while it runs
+	renewing   *renewal // a background renewal, while it runs
 }
 
 // Stats is a snapshot of a Provider's refresh history, for metrics and health checks.

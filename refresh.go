@@ -29,37 +29,62 @@ const (
 // so that it has none of the cache's methods, which would call back into the cache.
 type source struct{ p *Provider }
 
-// Retrieve serves the held credentials while they are fresh, keeps serving them while STS
-// fails and they are still usable, and otherwise assumes the role.
+// Retrieve serves the held credentials while they are fresh. Once they are due, it keeps
+// serving them while they are usable and renews them in the background, so that no caller
+// waits on STS, or sees its failures, while it holds credentials good for another minute.
 func (s source) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	p := s.p
 	now := time.Now()
 	p.mu.Lock()
-	cur, refreshAt, retryAt, prefetching := p.current, p.refreshAt, p.retryAt, p.prefetch != nil
-	p.mu.Unlock()
-
+	defer p.mu.Unlock()
+	cur := p.current
 	usable := cur.HasKeys() && now.Before(usableUntil(cur))
 	switch {
-	case cur.HasKeys() && now.Before(refreshAt):
-		return p.until(cur, refreshAt), nil
-	case usable && prefetching:
-		// The prefetch goroutine is retrying; it invalidates the cache when it succeeds.
+	case cur.HasKeys() && now.Before(p.refreshAt):
+		return p.until(cur, p.refreshAt), nil
+	case usable && p.prefetch != nil:
+		// The prefetch goroutine renews, and invalidates the cache when it is done.
 		return p.until(cur, usableUntil(cur)), nil
-	case usable && now.Before(retryAt):
-		return p.until(cur, minTime(retryAt, usableUntil(cur))), nil
+	case usable && now.Before(p.retryAt):
+		return p.until(cur, minTime(p.retryAt, usableUntil(cur))), nil
+	case usable:
+		p.renewInBackground()
+		return p.until(cur, usableUntil(cur)), nil
 	}
 
+	p.mu.Unlock()
 	creds, err := p.refresh(ctx)
 	p.mu.Lock()
-	refreshAt, retryAt = p.refreshAt, p.retryAt
-	p.mu.Unlock()
-	switch {
-	case err == nil:
-		return p.until(creds, refreshAt), nil
-	case usable:
-		return p.until(cur, minTime(retryAt, usableUntil(cur))), nil
+	if err != nil {
+		return aws.Credentials{}, err
 	}
-	return aws.Credentials{}, err
+	return p.until(creds, p.refreshAt), nil
+}
+
+// renewInBackground starts one goroutine that renews the credentials and then invalidates
+// the cache, so the next Retrieve takes the outcome. Close waits for it. p.mu must be held.
+func (p *Provider) renewInBackground() {
+	if p.renewing != nil {
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	p.renewing = &renewal{stop: stop, done: done}
+	go func() {
+		defer close(done)
+		defer stop()
+		_, _ = p.refresh(ctx)
+		p.mu.Lock()
+		p.renewing = nil
+		p.mu.Unlock()
+		p.CredentialsCache.Invalidate()
+	}()
+}
+
+// renewal is a goroutine in flight: the prefetch loop, or one background renewal.
+type renewal struct {
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // ProviderSources reports AssumeRole as the source, for the SDK's user agent.

@@ -74,6 +74,7 @@ func TestProviderStaleOnFailure(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		synctest.Wait() // the renewal the callers started in the background
 		st := p.Stats()
 		if calls := srv.Calls(); len(calls) != 2 || calls[1].ErrorCode != "ServiceUnavailable" {
 			t.Fatalf("%d STS calls, want 2: 100 callers during an outage must make one", len(calls))
