@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/awssts/awssts"
 )
@@ -28,6 +30,9 @@ func minioProvider(ctx context.Context, t *testing.T, wrongSecret string, optFns
 	if wrongSecret != "" {
 		secret = wrongSecret
 	}
+	minioSTSReady.Do(func() {
+		waitMinIOSTS(ctx, t, sourceConfig(ctx, t, env["AWSSTS_MINIO_ROOT_USER"], env["AWSSTS_MINIO_ROOT_PASSWORD"]))
+	})
 	cfg := sourceConfig(ctx, t, env["AWSSTS_MINIO_ROOT_USER"], secret)
 	p, err := awssts.NewFromConfig(cfg, minioRole, optFns...)
 	if err != nil {
@@ -35,6 +40,28 @@ func minioProvider(ctx context.Context, t *testing.T, wrongSecret string, optFns
 	}
 	t.Cleanup(func() { _ = p.Close() })
 	return p, env
+}
+
+var minioSTSReady sync.Once
+
+// waitMinIOSTS polls AssumeRole with the root user until MinIO stops answering "Server not
+// initialized": /minio/health/ready turns 200 before its IAM subsystem can serve STS.
+func waitMinIOSTS(ctx context.Context, t *testing.T, cfg aws.Config) {
+	t.Helper()
+	client := sts.NewFromConfig(cfg)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(minioRole), RoleSessionName: aws.String("ready-probe")})
+		if err == nil || !strings.Contains(err.Error(), "not initialized") {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("MinIO's STS is still not initialized: %v", err)
+		case <-tick.C:
+		}
+	}
 }
 
 // TestMinIOS3RoundTrip assumes a role at MinIO, which checks SigV4 on AssumeRole, and then
