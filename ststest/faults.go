@@ -24,6 +24,8 @@ const (
 	// ExpiredCredentials lets AssumeRole succeed with credentials whose Expiration has passed.
 	// Only AssumeRole calls take it; other calls pass it by.
 	ExpiredCredentials
+	// EmptyResponse answers 200 with no body at all, as a broken proxy might.
+	EmptyResponse
 )
 
 func (k FaultKind) String() string {
@@ -42,6 +44,8 @@ func (k FaultKind) String() string {
 		return "ConnectionReset"
 	case ExpiredCredentials:
 		return "ExpiredCredentials"
+	case EmptyResponse:
+		return "EmptyResponse"
 	}
 	return fmt.Sprintf("FaultKind(%d)", int(k))
 }
@@ -57,7 +61,7 @@ type fault struct {
 // up in the order they are injected: Fail(Throttling, 2) then Fail(InternalFailure, 1)
 // throttles two calls and fails the third. It panics on a kind not declared here.
 func (s *Server) Fail(kind FaultKind, n int) {
-	if kind < Throttling || kind > ExpiredCredentials {
+	if kind < Throttling || kind > EmptyResponse {
 		panic(fmt.Sprintf("ststest: Fail: unknown %v", kind))
 	}
 	s.inject(fault{kind: kind, left: n})
@@ -67,6 +71,14 @@ func (s *Server) Fail(kind FaultKind, n int) {
 // up, or Close, ends the wait early and the connection is reset.
 func (s *Server) Delay(d time.Duration, n int) {
 	s.inject(fault{delay: d, left: n})
+}
+
+// Recover drops every fault and delay still queued, so the next call is served normally.
+// Calls already being delayed finish their wait.
+func (s *Server) Recover() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
 }
 
 func (s *Server) inject(f fault) {

@@ -198,3 +198,30 @@ func TestCloseEndsDelay(t *testing.T) {
 		t.Fatal("GetCallerIdentity succeeded on a closed server")
 	}
 }
+
+// The SDK reads an empty 200 body as a response with no fields, not as an error: a client
+// must check that Credentials is there.
+func TestEmptyResponse(t *testing.T) {
+	srv := newServer(t)
+	srv.Fail(ststest.EmptyResponse, 1)
+	out, err := assumeRole(t.Context(), newClient(srv, userCreds(), fastRetries), testRole, "sess", 0)
+	if err != nil || out.Credentials != nil {
+		t.Fatalf("AssumeRole with an empty body = %+v, %v; want no error and no Credentials", out, err)
+	}
+	if n := len(srv.Calls()); n != 1 {
+		t.Errorf("%d calls, want 1", n)
+	}
+}
+
+func TestRecoverDropsQueuedFaults(t *testing.T) {
+	srv := newServer(t)
+	srv.Fail(ststest.ServiceUnavailable, 100)
+	srv.Delay(time.Hour, 100)
+	srv.Recover()
+	if _, err := assumeRole(t.Context(), newClient(srv, userCreds(), fastRetries), testRole, "sess", 0); err != nil {
+		t.Fatalf("AssumeRole after Recover: %v", err)
+	}
+	if c := srv.Calls(); len(c) != 1 || c[0].Fault != 0 || c[0].Delay != 0 {
+		t.Errorf("calls %+v, want one clean call", c)
+	}
+}

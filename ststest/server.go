@@ -183,6 +183,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case MalformedResponse:
 		writeMalformed(w, call.Action)
 		return
+	case EmptyResponse:
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
 	case Throttling, InternalFailure, ServiceUnavailable:
 		s.answer(w, id, nil, faultError(f.kind))
 		return
