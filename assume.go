@@ -62,9 +62,9 @@ func (p *Provider) assumeRole(ctx context.Context) (aws.Credentials, error) {
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.Expiration == nil {
 		return aws.Credentials{}, fmt.Errorf("awssts: AssumeRole %s: the response has no credentials", p.roleARN)
 	}
-	if !c.Expiration.After(now) {
-		return aws.Credentials{}, fmt.Errorf("awssts: AssumeRole %s: STS returned credentials that expired at %s, before the request at %s; check this machine's clock",
-			p.roleARN, c.Expiration.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	if arrived := time.Now(); !c.Expiration.After(arrived) {
+		return aws.Credentials{}, fmt.Errorf("awssts: AssumeRole %s: STS returned credentials that expired at %s, before they arrived at %s; check this machine's clock",
+			p.roleARN, c.Expiration.UTC().Format(time.RFC3339), arrived.UTC().Format(time.RFC3339))
 	}
 	creds := aws.Credentials{
 		AccessKeyID:     *c.AccessKeyId,

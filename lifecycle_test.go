@@ -3,6 +3,7 @@ package awssts
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -142,5 +144,32 @@ func TestRetrieve_FirstFailure_ReturnsWrappedPromptly(t *testing.T) {
 			t.Errorf("Retrieve = %v after %v, want the wrapped AccessDenied after one call", err, time.Since(start))
 		}
 		p.Close()
+	})
+}
+
+// assumeRoleFunc is an AssumeRole client made of one function.
+type assumeRoleFunc func(context.Context, *sts.AssumeRoleInput) (*sts.AssumeRoleOutput, error)
+
+func (f assumeRoleFunc) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, _ ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	return f(ctx, in)
+}
+
+// Credentials that were valid when the request left but expired before the answer arrived
+// are an error, not something to cache.
+func TestRetrieve_CredentialsExpiredOnArrival_AreAnError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		slow := assumeRoleFunc(func(context.Context, *sts.AssumeRoleInput) (*sts.AssumeRoleOutput, error) {
+			exp := time.Now().Add(5 * time.Second)
+			time.Sleep(10 * time.Second)
+			return &sts.AssumeRoleOutput{Credentials: &types.Credentials{
+				AccessKeyId: aws.String("ASIASLOW"), SecretAccessKey: aws.String("s"), SessionToken: aws.String("t"), Expiration: &exp}}, nil
+		})
+		p, err := New(slow, testRoleARN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Retrieve(context.Background()); err == nil || !strings.Contains(err.Error(), "before they arrived") {
+			t.Errorf("Retrieve = %v, want an error about credentials expired on arrival", err)
+		}
 	})
 }
