@@ -189,3 +189,27 @@ func TestExecServe_GoSDKChildResolvesTheRole(t *testing.T) {
 		t.Errorf("%d AssumeRole calls, want 1", assumes)
 	}
 }
+
+// --serve gives the child a loopback URL and a token of at least 128 bits, and no keys.
+func TestExecServe_ChildEnv_LoopbackAndStrongToken(t *testing.T) {
+	localSTS(t)
+	code, stdout, stderr := runCLI(t, "", append([]string{"exec", "--serve", "--role-arn", roleARN, "--"}, child(t, "env")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var env map[string]string
+	if err := json.Unmarshal([]byte(stdout), &env); err != nil {
+		t.Fatal(err)
+	}
+	if uri := env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]; !strings.HasPrefix(uri, "http://127.0.0.1:") {
+		t.Errorf("endpoint %q, want 127.0.0.1 only", uri)
+	}
+	if tok := env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]; len(tok) < 32 {
+		t.Errorf("token of %d hex digits, want at least 32 (128 bits)", len(tok))
+	}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} {
+		if _, ok := env[k]; ok {
+			t.Errorf("%s passed to the --serve child", k)
+		}
+	}
+}
