@@ -173,3 +173,26 @@ func TestRetrieve_CredentialsExpiredOnArrival_AreAnError(t *testing.T) {
 		}
 	})
 }
+
+// Outside a synctest bubble the clock moves between any two readings; prefetch must still
+// fetch at once when it holds nothing (it once compared two readings and never did).
+func TestPrefetch_RealClock_FetchesAtStart(t *testing.T) {
+	called := make(chan struct{}, 1)
+	client := assumeRoleFunc(func(ctx context.Context, in *sts.AssumeRoleInput) (*sts.AssumeRoleOutput, error) {
+		select {
+		case called <- struct{}{}:
+		default:
+		}
+		return (&fakeSTS{}).AssumeRole(ctx, in)
+	})
+	p, err := New(client, testRoleARN, func(o *Options) { o.Prefetch = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	select {
+	case <-called:
+	case <-time.After(10 * time.Second):
+		t.Fatal("prefetch made no AssumeRole call in 10 s")
+	}
+}

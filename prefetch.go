@@ -44,7 +44,8 @@ func (p *Provider) prefetchLoop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	for {
 		p.mu.Lock()
-		wait := time.Until(p.nextPrefetch())
+		now := time.Now()
+		wait := p.nextPrefetch(now).Sub(now)
 		p.mu.Unlock()
 		if wait > 0 {
 			t := time.NewTimer(wait)
@@ -56,7 +57,7 @@ func (p *Provider) prefetchLoop(ctx context.Context, done chan struct{}) {
 			}
 			continue // an on-demand refresh may have moved the schedule meanwhile
 		}
-		if _, err := p.refresh(ctx); err == nil {
+		if _, err := p.refresh(ctx, p.prefetchDue); err == nil {
 			p.CredentialsCache.Invalidate()
 		}
 		if ctx.Err() != nil {
@@ -65,13 +66,20 @@ func (p *Provider) prefetchLoop(ctx context.Context, done chan struct{}) {
 	}
 }
 
-// nextPrefetch is when the prefetch goroutine should next call STS. p.mu must be held.
-func (p *Provider) nextPrefetch() time.Time {
+// prefetchDue says whether the prefetch goroutine should call STS now. p.mu must be held.
+func (p *Provider) prefetchDue() bool {
+	now := time.Now()
+	return !now.Before(p.nextPrefetch(now))
+}
+
+// nextPrefetch is when the prefetch goroutine should next call STS: now, when it holds
+// nothing. p.mu must be held.
+func (p *Provider) nextPrefetch(now time.Time) time.Time {
 	switch {
 	case p.failing > 0:
 		return p.retryAt
 	case !p.current.HasKeys():
-		return time.Now()
+		return now
 	}
 	return p.prefetchAt
 }

@@ -121,7 +121,7 @@ func (p *Provider) Stats() Stats {
 	s := p.stats
 	s.AccessKeyID, s.Expiration = p.current.AccessKeyID, p.current.Expires
 	if p.prefetch != nil {
-		s.NextPrefetch = p.nextPrefetch()
+		s.NextPrefetch = p.nextPrefetch(time.Now())
 	}
 	return s
 }

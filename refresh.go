@@ -53,7 +53,7 @@ func (s source) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 
 	p.mu.Unlock()
-	creds, err := p.refresh(ctx)
+	creds, err := p.refresh(ctx, p.unusable)
 	p.mu.Lock()
 	if err != nil {
 		return aws.Credentials{}, err
@@ -73,7 +73,7 @@ func (p *Provider) renewInBackground() {
 	go func() {
 		defer close(done)
 		defer stop()
-		_, _ = p.refresh(ctx)
+		_, _ = p.refresh(ctx, p.stale)
 		p.mu.Lock()
 		p.renewing = nil
 		p.mu.Unlock()
@@ -98,6 +98,14 @@ func (p *Provider) until(c aws.Credentials, t time.Time) aws.Credentials {
 
 func usableUntil(c aws.Credentials) time.Time { return c.Expires.Add(-staleMargin) }
 
+// stale and unusable say whether the held credentials are past their refresh time, or past
+// being served at all. p.mu must be held.
+func (p *Provider) stale() bool { return !p.current.HasKeys() || !time.Now().Before(p.refreshAt) }
+
+func (p *Provider) unusable() bool {
+	return !p.current.HasKeys() || !time.Now().Before(usableUntil(p.current))
+}
+
 // call is one AssumeRole in flight, shared by the cache and the prefetch goroutine.
 type call struct {
 	done  chan struct{}
@@ -106,9 +114,14 @@ type call struct {
 }
 
 // refresh assumes the role, joining the call already in flight if there is one, and
-// records the outcome.
-func (p *Provider) refresh(ctx context.Context) (aws.Credentials, error) {
+// records the outcome. due is checked under the lock first: another refresh may have just
+// made the call unnecessary, and then the held credentials are returned.
+func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credentials, error) {
 	p.mu.Lock()
+	if !due() {
+		defer p.mu.Unlock()
+		return p.current, nil
+	}
 	if c := p.inflight; c != nil {
 		p.mu.Unlock()
 		select {
