@@ -1,0 +1,25 @@
+// Package bench measures awssts against what a user would otherwise write: the SDK's
+// stscreds.NewAssumeRoleProvider in an aws.CredentialsCache. scripts/bench runs it.
+//
+// Its Test functions replay rows 2-5 of BENCHMARKS.md under testing/synctest, where the
+// counts are deterministic, assert the targets and log each Result; its Benchmark functions
+// time rows 1, 4 and 6. The only non-test code is Result, shared with bench/report.
+package bench
+
+// ReportPrefix starts each line in which a test logs a Result as JSON, so that bench/report
+// finds the results in the output of go test -v.
+const ReportPrefix = "REPORT "
+
+// Result is one contender in one scenario of a row of BENCHMARKS.md.
+type Result struct {
+	Row       string  `json:"row"`  // refresh, outage, burst/GOROUTINES or fleet
+	Case      string  `json:"case"` // the contender
+	Calls     int     `json:"calls"`
+	Retrieves int     `json:"retrieves,omitempty"`
+	Waited    int     `json:"waited,omitempty"` // Retrieve calls that took any time
+	WorstMS   float64 `json:"worst_ms,omitempty"`
+	Errors    int     `json:"errors,omitempty"`
+	Ratio     float64 `json:"ratio,omitempty"` // burst: time / STS latency; fleet: peak-to-mean
+	Hist      []int   `json:"hist,omitempty"`
+	HistFrom  int     `json:"hist_from_s,omitempty"` // seconds before expiry where Hist begins
+}
