@@ -72,7 +72,9 @@ func runFault(t *testing.T, row faultRow, prefetch bool) {
 		HTTPClient:   srv.Client(),
 		BaseEndpoint: aws.String(srv.URL),
 	}
-	p, err := awssts.NewFromConfig(cfg, faultRole, func(o *awssts.Options) { o.Prefetch = prefetch })
+	p, err := awssts.NewFromConfig(cfg, faultRole, func(o *awssts.Options) {
+		o.Duration, o.ExpiryWindow, o.Prefetch = time.Hour, 10*time.Minute, prefetch // the release rules, in every build
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

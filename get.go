@@ -24,9 +24,11 @@ var shared struct {
 // process-wide Provider shared by every call with the same arguments and options. Repeated
 // calls from any goroutine reuse the cached credentials.
 //
-// Options are told apart by value; TokenProvider and Logger by identity. The STS client
-// comes from config.LoadDefaultConfig, so AWS_ENDPOINT_URL_STS and the other SDK settings
-// apply. A Provider is not shared until its arguments are valid.
+// Options are told apart by value, after defaults; the Logger by pointer, and TokenProvider by
+// its code, so two closures of one function literal count as the same. The STS client comes
+// from config.LoadDefaultConfig, so AWS_ENDPOINT_URL_STS and the other SDK settings apply.
+// A Provider is not shared until its arguments are valid, and a shared one lives as long as
+// the process.
 func Get(ctx context.Context, accessKeyID, secretAccessKey, roleARN, region string, optFns ...func(*Options)) (aws.Credentials, error) {
 	switch {
 	case accessKeyID == "":
@@ -40,7 +42,9 @@ func Get(ctx context.Context, accessKeyID, secretAccessKey, roleARN, region stri
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	key := sha256.Sum256(fmt.Appendf(nil, "%q %x %q %q %s", accessKeyID, sha256.Sum256([]byte(secretAccessKey)), roleARN, region, optionsKey(o)))
+	keyed := o.withDefaults() // so that Duration 0 and DefaultDuration share a Provider
+	keyed.Logger = o.Logger
+	key := sha256.Sum256(fmt.Appendf(nil, "%q %x %q %q %s", accessKeyID, sha256.Sum256([]byte(secretAccessKey)), roleARN, region, optionsKey(keyed)))
 
 	p, err := sharedProvider(ctx, key, accessKeyID, secretAccessKey, roleARN, region, o)
 	if err != nil {

@@ -100,3 +100,28 @@ func BenchmarkRetrieveCached(b *testing.B) {
 		})
 	}
 }
+
+// callbackHandler is a slog handler that asks the Provider for its Stats while it logs, as a
+// handler shipping logs with an SDK client that uses the Provider would.
+type callbackHandler struct {
+	slog.Handler
+	p **Provider
+}
+
+func (h callbackHandler) Handle(ctx context.Context, r slog.Record) error {
+	_ = (*h.p).Stats()
+	return h.Handler.Handle(ctx, r)
+}
+
+func TestLogger_HandlerCallingBackDoesNotDeadlock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var p *Provider
+		var logs bytes.Buffer
+		h := callbackHandler{slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}), &p}
+		p = newTestProvider(t, &fakeSTS{}, func(o *Options) { o.Logger = slog.New(h) })
+		mustRetrieve(t, p)
+		if !bytes.Contains(logs.Bytes(), []byte("assumed role")) {
+			t.Errorf("log = %q, want the refresh", logs.String())
+		}
+	})
+}

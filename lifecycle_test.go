@@ -196,3 +196,56 @@ func TestPrefetch_RealClock_FetchesAtStart(t *testing.T) {
 		t.Fatal("prefetch made no AssumeRole call in 10 s")
 	}
 }
+
+// The SDK's own cache in front of the Provider takes renewed credentials within a second,
+// not when the old ones stop being usable.
+func TestOuterCache_TakesRenewalWithinASecond(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	for _, prefetch := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			f := &fakeSTS{}
+			p := newTestProvider(t, f, func(o *Options) { o.Prefetch = prefetch })
+			cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"), config.WithCredentialsProvider(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := mustRetrieve(t, cfg.Credentials)
+			if prefetch {
+				f.setErr(errUnavailable) // the prefetch fails, so the window opens with old credentials
+			}
+			time.Sleep(time.Until(first.Expires) + time.Second)
+			f.setErr(nil)
+			mustRetrieve(t, cfg.Credentials) // due: served, and renewed behind the caller
+			synctest.Wait()
+			time.Sleep(maxBackoff + dueRecheck)
+			if c := mustRetrieve(t, cfg.Credentials); c.AccessKeyID == first.AccessKeyID {
+				t.Errorf("prefetch=%v: the SDK's cache still signs with %s after the renewal", prefetch, c.AccessKeyID)
+			}
+			p.Close()
+		})
+	}
+}
+
+// Close ends the prefetch goroutine's call, but a caller that had joined that call gets
+// credentials from a call of its own, not the cancellation.
+func TestClose_DuringJoinedCall_CallerStillServed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSTS{latency: 10 * time.Second}
+		p := newTestProvider(t, f, func(o *Options) { o.Prefetch = true })
+		synctest.Wait() // the prefetch goroutine's call is in flight
+		done := make(chan error)
+		go func() {
+			_, err := p.Retrieve(context.Background())
+			done <- err
+		}()
+		time.Sleep(time.Second)
+		p.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Retrieve joined to the prefetch call that Close ended = %v, want credentials", err)
+		}
+		if s := p.Stats(); s.Failures != 0 || f.count() != 2 {
+			t.Errorf("Stats %+v after %d calls: the cancelled call must not count as a failure", s, f.count())
+		}
+	})
+}

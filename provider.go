@@ -68,7 +68,7 @@ func New(client stscreds.AssumeRoleAPIClient, roleARN string, optFns ...func(*Op
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	o = o.withDefaults()
+	o = o.clone().withDefaults()
 	if err := o.validate(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,6 +82,31 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
+}
+
+// clone copies what o points at, so that a caller changing its own values after New can
+// neither bypass validation nor race with an AssumeRole call.
+func (o Options) clone() Options {
+	o.ExternalID, o.Policy = clonePtr(o.ExternalID), clonePtr(o.Policy)
+	o.SerialNumber, o.SourceIdentity = clonePtr(o.SerialNumber), clonePtr(o.SourceIdentity)
+	o.PolicyARNs = slices.Clone(o.PolicyARNs)
+	for i := range o.PolicyARNs {
+		o.PolicyARNs[i].Arn = clonePtr(o.PolicyARNs[i].Arn)
+	}
+	o.Tags = slices.Clone(o.Tags)
+	for i := range o.Tags {
+		o.Tags[i].Key, o.Tags[i].Value = clonePtr(o.Tags[i].Key), clonePtr(o.Tags[i].Value)
+	}
+	o.TransitiveTagKeys = slices.Clone(o.TransitiveTagKeys)
+	return o
+}
+
+func clonePtr(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	v := *s
+	return &v
 }
 
 // validate checks o, after withDefaults, against the rules table and STS's own limits.

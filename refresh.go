@@ -2,7 +2,6 @@ package awssts
 
 import (
 	"context"
-	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -18,6 +17,10 @@ const (
 	// minBackoff up to maxBackoff.
 	minBackoff = 5 * time.Second
 	maxBackoff = 2 * time.Minute
+
+	// dueRecheck is how long caches keep credentials that are due while a renewal runs, so
+	// that they, and the SDK's own cache in front of them, take the new ones within it.
+	dueRecheck = time.Second
 
 	// refreshTimeout bounds one AssumeRole call, retries included, so that a hung
 	// connection cannot hold every caller forever.
@@ -42,14 +45,13 @@ func (s source) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	switch {
 	case cur.HasKeys() && now.Before(p.refreshAt):
 		return p.until(cur, p.refreshAt), nil
-	case usable && p.prefetch != nil:
-		// The prefetch goroutine renews, and invalidates the cache when it is done.
-		return p.until(cur, usableUntil(cur)), nil
+	case usable && p.prefetch != nil: // the prefetch goroutine is renewing them
+		return p.until(cur, minTime(now.Add(dueRecheck), usableUntil(cur))), nil
 	case usable && now.Before(p.retryAt):
 		return p.until(cur, minTime(p.retryAt, usableUntil(cur))), nil
 	case usable:
 		p.renewInBackground()
-		return p.until(cur, usableUntil(cur)), nil
+		return p.until(cur, minTime(now.Add(dueRecheck), usableUntil(cur))), nil
 	}
 
 	p.mu.Unlock()
@@ -108,9 +110,10 @@ func (p *Provider) unusable() bool {
 
 // call is one AssumeRole in flight, shared by the cache and the prefetch goroutine.
 type call struct {
-	done  chan struct{}
-	creds aws.Credentials
-	err   error
+	done      chan struct{}
+	creds     aws.Credentials
+	err       error
+	abandoned bool // its owner's context ended, so its error says nothing about STS
 }
 
 // refresh assumes the role, joining the call already in flight if there is one, and
@@ -126,6 +129,9 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credential
 		p.mu.Unlock()
 		select {
 		case <-c.done:
+			if c.abandoned && ctx.Err() == nil {
+				return p.refresh(ctx, due) // Close ended the prefetch that owned the call, not ours
+			}
 			return c.creds, c.err
 		case <-ctx.Done():
 			return aws.Credentials{}, ctx.Err()
@@ -138,20 +144,28 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credential
 	callCtx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	c.creds, c.err = p.assumeRole(callCtx)
 	cancel()
+	c.abandoned = c.err != nil && ctx.Err() != nil
 
 	p.mu.Lock()
-	if c.err == nil || ctx.Err() == nil { // a Close that cancels a prefetch is not an STS failure
-		p.record(c.creds, c.err, time.Now())
+	var log func()
+	if !c.abandoned {
+		log = p.record(c.creds, c.err, time.Now().Round(0))
 	}
 	p.inflight = nil
 	p.mu.Unlock()
 	close(c.done)
+	if log != nil {
+		log()
+	}
 	return c.creds, c.err
 }
 
-// record updates the state after an AssumeRole call. p.mu must be held.
-func (p *Provider) record(creds aws.Credentials, err error, now time.Time) {
-	log := p.options.Logger
+// record updates the state after an AssumeRole call, and returns the log line to write once
+// p.mu is released, so that a handler which calls back into the Provider cannot deadlock.
+// Times are wall-clock only (now has no monotonic reading), as the SDK's cache compares them.
+// p.mu must be held.
+func (p *Provider) record(creds aws.Credentials, err error, now time.Time) (log func()) {
+	logger := p.options.Logger
 	if err == nil {
 		p.current = creds
 		p.refreshAt = refreshTime(now, creds.Expires, p.options.ExpiryWindow)
@@ -159,22 +173,22 @@ func (p *Provider) record(creds aws.Credentials, err error, now time.Time) {
 		p.failing, p.retryAt = 0, time.Time{}
 		p.stats.Refreshes++
 		p.stats.LastError = ""
-		log.Debug("awssts: assumed role", "role_arn", p.roleARN, "access_key_id", creds.AccessKeyID,
-			"expiration", creds.Expires.UTC(), "refresh_at", p.refreshAt.UTC())
-		return
+		args := []any{"role_arn", p.roleARN, "access_key_id", creds.AccessKeyID,
+			"expiration", creds.Expires.UTC(), "refresh_at", p.refreshAt.UTC()}
+		return func() { logger.Debug("awssts: assumed role", args...) }
 	}
 	p.failing++
 	p.stats.Failures++
 	p.stats.LastError = err.Error()
 	p.retryAt = now.Add(backoff(p.failing))
+	args := []any{"role_arn", p.roleARN, "error", err, "failures_in_row", p.failing}
 	if p.current.HasKeys() && now.Before(usableUntil(p.current)) {
 		p.retryAt = minTime(p.retryAt, usableUntil(p.current))
-		log.Warn("awssts: refresh failed; serving the held credentials", "role_arn", p.roleARN, "error", err,
-			"failures_in_row", p.failing, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
-		return
+		args = append(args, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
+		return func() { logger.Warn("awssts: refresh failed; serving the held credentials", args...) }
 	}
-	log.Warn("awssts: refresh failed; no usable credentials", "role_arn", p.roleARN, "error", err,
-		"failures_in_row", p.failing, slog.Time("retry_at", p.retryAt.UTC()))
+	args = append(args, "retry_at", p.retryAt.UTC())
+	return func() { logger.Warn("awssts: refresh failed; no usable credentials", args...) }
 }
 
 // refreshTime is when credentials obtained at now stop counting as fresh: ExpiryWindow before

@@ -1,0 +1,69 @@
+package awssts_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/ststest"
+)
+
+// Get shares one Provider per distinct set of arguments and options, defaults included.
+func TestGet_SharesOneProviderPerArguments(t *testing.T) {
+	srv := ststest.NewServer()
+	defer srv.Close()
+	srv.AddUser("AKIAGETTEST000000000", "get-secret")
+	roleA, roleB := "arn:aws:iam::123456789012:role/get-a", "arn:aws:iam::123456789012:role/get-b"
+	srv.AddRole(roleA, 12*time.Hour)
+	srv.AddRole(roleB, 0)
+	t.Setenv("AWS_ENDPOINT_URL_STS", srv.URL)
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	ctx := context.Background()
+	get := func(role string, optFns ...func(*awssts.Options)) string {
+		t.Helper()
+		c, err := awssts.Get(ctx, "AKIAGETTEST000000000", "get-secret", role, "us-east-1", optFns...)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", role, err)
+		}
+		return c.AccessKeyID
+	}
+	first := get(roleA)
+	if again := get(roleA, func(o *awssts.Options) { o.Duration = awssts.DefaultDuration }); again != first {
+		t.Errorf("Get with the default Duration spelled out = %s, want the shared %s", again, first)
+	}
+	if other := get(roleB); other == first {
+		t.Errorf("Get for another role returned the same key %s", other)
+	}
+	if other := get(roleA, func(o *awssts.Options) { o.Duration = 2 * time.Hour }); other == first {
+		t.Errorf("Get with another Duration returned the same key %s", other)
+	}
+	var assumes int
+	for _, c := range srv.Calls() {
+		if c.Action == "AssumeRole" {
+			assumes++
+		}
+	}
+	if assumes != 3 {
+		t.Errorf("%d AssumeRole calls for three distinct argument sets, want 3", assumes)
+	}
+}
+
+func TestGet_BadArguments(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		key, secret, role, region, want string
+	}{
+		{"", "s", "arn:aws:iam::123456789012:role/r", "us-east-1", "accessKeyID"},
+		{"AKIA", "", "arn:aws:iam::123456789012:role/r", "us-east-1", "secretAccessKey"},
+		{"AKIA", "s", "arn:aws:iam::123456789012:role/r", "", "region"},
+		{"AKIA", "s", "not-an-arn", "us-east-1", "roleARN"},
+	} {
+		_, err := awssts.Get(ctx, tc.key, tc.secret, tc.role, tc.region)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Get(%q, …, %q, %q) = %v, want an error naming %s", tc.key, tc.role, tc.region, err, tc.want)
+		}
+	}
+}
