@@ -41,6 +41,7 @@ var sourceVariables = []string{
 	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 	"AWS_REGION", "AWS_DEFAULT_REGION",
+	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME", // web identity outranks --serve
 }
 
 func runExec(ctx context.Context, args []string, s streams) error {
@@ -72,11 +73,10 @@ func runExec(ctx context.Context, args []string, s streams) error {
 		}
 		defer srv.Close()
 		env = append(env, srv.env()...)
-	} else {
-		creds.Expires = realExpiry(p, creds)
-		env = append(env, awssts.Env(creds, "")...)
+		return runChild(fs.Args(), env, s)
 	}
-	return runChild(fs.Args(), env, s)
+	creds.Expires = realExpiry(p, creds)
+	return replaceProcess(fs.Args(), append(env, awssts.Env(creds, "")...), s)
 }
 
 func withoutSource(environ []string) []string {
@@ -99,27 +99,28 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// runChild runs the command, forwarding SIGINT and SIGTERM, and returns its exit status as
-// an exitCode (128+N when a signal N ended it, as shells report it).
+// runChild runs the command beside the --serve endpoint and returns its exit status as an
+// exitCode (128+N when signal N ended it, as shells report it). SIGTERM and SIGHUP are
+// forwarded; SIGINT and SIGQUIT only when the terminal has not already sent them to the child.
 func runChild(argv []string, env []string, s streams) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, s.in, s.out, s.errOut
 
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(s.errOut, "awssts: exec %s: %v\n", argv[0], err)
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return exitCode(127)
-		}
-		return exitCode(126)
+		return startFailed(argv[0], err, s)
 	}
+	fromTerminal := inTerminalForeground()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	for {
 		select {
 		case sig := <-sigs:
+			if fromTerminal && (sig == os.Interrupt || sig == syscall.SIGQUIT) {
+				continue // the child is in our process group and got it from the terminal
+			}
 			_ = cmd.Process.Signal(sig)
 		case err := <-done:
 			var exitErr *exec.ExitError
@@ -135,4 +136,14 @@ func runChild(argv []string, env []string, s streams) error {
 			return err
 		}
 	}
+}
+
+// startFailed reports a command that could not be started with a shell's exit codes:
+// 127 when it was not found, 126 when it could not be run.
+func startFailed(name string, err error, s streams) error {
+	fmt.Fprintf(s.errOut, "awssts: exec %s: %v\n", name, err)
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+		return exitCode(127)
+	}
+	return exitCode(126)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -36,8 +37,9 @@ func helperProcess() bool {
 		code, _ := strconv.Atoi(os.Getenv("AWSSTS_TEST_EXIT"))
 		os.Exit(code)
 	case "trap":
+		sig, _ := strconv.Atoi(os.Getenv("AWSSTS_TEST_SIGNAL"))
 		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, syscall.SIGTERM)
+		signal.Notify(sigs, syscall.Signal(sig))
 		fmt.Println("ready")
 		<-sigs
 		os.Exit(42)
@@ -103,11 +105,14 @@ func TestExport_Process_LocalSTS(t *testing.T) {
 	}
 }
 
+// Without --serve awssts replaces itself with the child (execve), so these run the built
+// command rather than run().
 func TestExec_ChildGetsRoleCredentialsNotSource(t *testing.T) {
 	localSTS(t)
 	t.Setenv("AWSSTS_UNRELATED", "kept")
 	t.Setenv("AWS_DEFAULT_REGION", "eu-north-1")
-	code, stdout, stderr := runCLI(t, "", append([]string{"exec", "--role-arn", roleARN, "--region", "eu-west-1", "--"}, child(t, "env")...)...)
+	t.Setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/var/run/secrets/token")
+	code, stdout, stderr := runBinary(t, append([]string{"exec", "--role-arn", roleARN, "--region", "eu-west-1", "--"}, child(t, "env")...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -121,8 +126,10 @@ func TestExec_ChildGetsRoleCredentialsNotSource(t *testing.T) {
 	if env["AWS_REGION"] != "eu-west-1" || env["AWS_DEFAULT_REGION"] != "eu-west-1" || env["AWSSTS_UNRELATED"] != "kept" || env["AWS_CREDENTIAL_EXPIRATION"] == "" {
 		t.Errorf("child env: region %q/%q, unrelated %q, expiration %q", env["AWS_REGION"], env["AWS_DEFAULT_REGION"], env["AWSSTS_UNRELATED"], env["AWS_CREDENTIAL_EXPIRATION"])
 	}
-	if _, ok := env["AWS_PROFILE"]; ok {
-		t.Errorf("AWS_PROFILE passed on to the child")
+	for _, k := range []string{"AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		if _, ok := env[k]; ok {
+			t.Errorf("%s passed on to the child", k)
+		}
 	}
 	if strings.Contains(stderr, "must-not-leak") {
 		t.Errorf("stderr leaks the source secret")
@@ -132,39 +139,73 @@ func TestExec_ChildGetsRoleCredentialsNotSource(t *testing.T) {
 func TestExec_ExitCodePassesThrough(t *testing.T) {
 	localSTS(t)
 	t.Setenv("AWSSTS_TEST_EXIT", "7")
-	if code, _, stderr := runCLI(t, "", append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, "exit")...)...); code != 7 || stderr != "" {
+	if code, _, stderr := runBinary(t, append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, "exit")...)...); code != 7 || stderr != "" {
 		t.Errorf("exit %d, stderr %q; want the child's 7 and nothing said", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, "", "exec", "--role-arn", roleARN, "--", "/nonexistent/cmd"); code != 127 || !strings.Contains(stderr, "/nonexistent/cmd") {
+	if code, _, stderr := runBinary(t, "exec", "--role-arn", roleARN, "--", "/nonexistent/cmd"); code != 127 || !strings.Contains(stderr, "/nonexistent/cmd") {
 		t.Errorf("missing command: exit %d, stderr %q; want 127 and the name", code, stderr)
+	}
+	if code, _, _ := runCLI(t, "", append([]string{"exec", "--serve", "--role-arn", roleARN, "--"}, child(t, "exit")...)...); code != 7 {
+		t.Errorf("--serve: exit %d, want the child's 7", code)
 	}
 }
 
-// SIGTERM sent to awssts reaches the child: one that traps it exits with its own code, one
-// that does not is reported as 128+15, as a shell would.
-func TestExec_ForwardsSIGTERM(t *testing.T) {
-	for mode, want := range map[string]int{"trap": 42, "die": 128 + int(syscall.SIGTERM)} {
-		t.Run(mode, func(t *testing.T) {
+// A signal sent to awssts reaches the child: without --serve the child is the process itself;
+// with --serve awssts forwards it. A child that traps it exits with its own code; one that
+// does not dies by it, which the shell (or awssts, for --serve) reports as 128+N.
+func TestExec_SignalsReachTheChild(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		for mode, want := range map[string]int{"trap": 42, "die": 128 + int(sig)} {
+			t.Run(fmt.Sprintf("%v/%s/serve", sig, mode), func(t *testing.T) {
+				if sig == syscall.SIGINT && inTerminalForeground() {
+					t.Skip("on a terminal SIGINT reaches the child from the terminal, and awssts does not repeat it")
+				}
+				localSTS(t)
+				t.Setenv("AWSSTS_TEST_SIGNAL", strconv.Itoa(int(sig)))
+				argv := append([]string{"exec", "--serve", "--role-arn", roleARN, "--"}, child(t, mode)...)
+				out, w := io.Pipe()
+				done := make(chan int, 1)
+				go func() {
+					done <- run(context.Background(), argv, streams{strings.NewReader(""), w, io.Discard})
+					w.Close()
+				}()
+				waitReady(t, out)
+				if err := syscall.Kill(os.Getpid(), sig); err != nil {
+					t.Fatal(err)
+				}
+				go io.Copy(io.Discard, out)
+				if code := <-done; code != want {
+					t.Errorf("exit %d, want %d", code, want)
+				}
+			})
+		}
+		t.Run(fmt.Sprintf("%v/die/exec", sig), func(t *testing.T) {
 			localSTS(t)
-			argv := append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, mode)...)
-			out, w := io.Pipe()
-			done := make(chan int, 1)
-			go func() {
-				done <- run(context.Background(), argv, streams{strings.NewReader(""), w, io.Discard})
-				w.Close()
-			}()
-			line := make([]byte, len("ready\n"))
-			if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
-				t.Fatalf("child said %q, %v", line, err)
-			}
-			if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+			cmd := exec.Command(binary(t), append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, "die")...)...)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
 				t.Fatal(err)
 			}
-			go io.Copy(io.Discard, out)
-			if code := <-done; code != want {
-				t.Errorf("exit %d, want %d", code, want)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitReady(t, out)
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err = cmd.Wait()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != sig {
+				t.Errorf("awssts exec ended with %v, want death by %v", err, sig)
 			}
 		})
+	}
+}
+
+func waitReady(t *testing.T, out io.Reader) {
+	t.Helper()
+	line := make([]byte, len("ready\n"))
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "ready\n" {
+		t.Fatalf("child said %q, %v", line, err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -35,6 +34,11 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.policy, "policy", "", "session policy as JSON, or @FILE to read it from a file")
 }
 
+// serveWindow is the ExpiryWindow of exec --serve when the Duration allows it: botocore asks
+// for new credentials from 15 minutes before expiry, so renewing earlier spares it a round of
+// refreshes that would only get the old ones back.
+const serveWindow = 16 * time.Minute
+
 // flagFor names the flag behind each field that awssts.New checks, so its errors point at
 // what the user typed.
 var flagFor = map[string]string{
@@ -53,13 +57,16 @@ func (c *commonFlags) provider(ctx context.Context, s streams, prefetch bool) (*
 	if c.roleARN == "" {
 		return nil, aws.Config{}, usagef("--role-arn is required")
 	}
-	opts := awssts.Options{RoleSessionNamePrefix: c.sessionPrefix, Prefetch: prefetch}
+	opts := awssts.Options{RoleSessionNamePrefix: c.sessionPrefix, Prefetch: prefetch, Duration: awssts.DefaultDuration}
 	if c.duration != "" {
 		d, err := parseDuration(c.duration)
 		if err != nil {
 			return nil, aws.Config{}, err
 		}
 		opts.Duration = d
+	}
+	if prefetch && opts.Duration >= 2*serveWindow {
+		opts.ExpiryWindow = serveWindow
 	}
 	opts.ExternalID = optional(c.externalID)
 	opts.SourceIdentity = optional(c.sourceIdentity)
@@ -83,8 +90,11 @@ func (c *commonFlags) provider(ctx context.Context, s streams, prefetch bool) (*
 		load = append(load, config.WithRegion(c.region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
-	if err != nil {
+	if err != nil && c.profile != "" {
 		return nil, aws.Config{}, usagef("--profile %q: %v", c.profile, err)
+	}
+	if err != nil {
+		return nil, aws.Config{}, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		return nil, aws.Config{}, usagef("--region is required: no region is set in the environment or the profile")
@@ -109,11 +119,11 @@ func namedFlag(err error) error {
 }
 
 func parseDuration(v string) (time.Duration, error) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && n <= 1<<31 {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 && n <= 1<<31 {
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil {
+	if err != nil || d == 0 {
 		return 0, usagef("--duration %q: want seconds (3600) or a Go duration (1h), from 900s to 12h", v)
 	}
 	return d, nil
@@ -139,9 +149,12 @@ func optional(v string) *string {
 }
 
 // openTTY opens the controlling terminal; tests replace it.
-var openTTY = func() (io.ReadWriteCloser, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
+var openTTY = defaultOpenTTY
 
-// mfaCode asks for the MFA code on the terminal, or on stdin when there is none.
+func defaultOpenTTY() (io.ReadWriteCloser, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
+
+// mfaCode asks for the MFA code on the terminal, or on stdin when there is none. It reads
+// stdin a byte at a time, so that what follows the code is left for exec's child.
 func mfaCode(serial string, s streams) func() (string, error) {
 	return func() (string, error) {
 		in, prompt := s.in, s.errOut
@@ -150,10 +163,21 @@ func mfaCode(serial string, s streams) func() (string, error) {
 			in, prompt = tty, tty
 		}
 		fmt.Fprintf(prompt, "MFA code for %s: ", serial)
-		line, err := bufio.NewReader(in).ReadString('\n')
-		if err != nil && line == "" {
-			return "", fmt.Errorf("read MFA code: %w", err)
+		var line []byte
+		b := make([]byte, 1)
+		for len(line) < 64 {
+			n, err := in.Read(b)
+			if n == 1 && b[0] == '\n' {
+				break
+			}
+			line = append(line, b[:n]...)
+			if err != nil {
+				if len(line) == 0 {
+					return "", fmt.Errorf("read MFA code: %w", err)
+				}
+				break
+			}
 		}
-		return strings.TrimSpace(line), nil
+		return strings.TrimSpace(string(line)), nil
 	}
 }

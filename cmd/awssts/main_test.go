@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,7 +16,15 @@ func TestMain(m *testing.M) {
 	if helperProcess() {
 		return
 	}
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // isolate points the SDK at nothing on this machine but the environment the test sets,
@@ -60,6 +71,7 @@ func TestUsageErrors_Exit2_OneLine_NamesFlag(t *testing.T) {
 		{"bad role", []string{"export", "--role-arn", "arn:aws:iam::123456789012:user/bob"}, "--role-arn"},
 		{"unknown format", []string{"export", "--format", "yaml", "--role-arn", roleARN}, `--format "yaml": want one of env, env-no-export, fish, powershell, process, windows-cmd`},
 		{"duration word", []string{"export", "--role-arn", roleARN, "--duration", "long"}, `--duration "long"`},
+		{"duration zero", []string{"export", "--role-arn", roleARN, "--duration", "0"}, `--duration "0"`},
 		{"duration short", []string{"export", "--role-arn", roleARN, "--duration", "60"}, "--duration: Duration 1m0s: must be whole seconds from 15m0s (900 s) to 12h0m0s (43200 s)"},
 		{"duration long", []string{"exec", "--role-arn", roleARN, "--duration", "13h", "--", "true"}, "--duration"},
 		{"prefix", []string{"export", "--role-arn", roleARN, "--session-prefix", "a b"}, "--session-prefix"},
@@ -120,5 +132,19 @@ func TestSTSFailure_Exit1_NamesTheError(t *testing.T) {
 	}
 	if strings.Contains(stderr, "must-not-leak") {
 		t.Errorf("stderr leaks the source secret: %q", stderr)
+	}
+}
+
+// Without a terminal the MFA code comes from stdin, and only its line is consumed: the rest
+// stays for exec's child.
+func TestMFACode_FromStdin_LeavesTheRest(t *testing.T) {
+	openTTY = func() (io.ReadWriteCloser, error) { return nil, os.ErrNotExist }
+	t.Cleanup(func() { openTTY = defaultOpenTTY })
+	in := strings.NewReader("123456\nchild input\n")
+	var prompt bytes.Buffer
+	code, err := mfaCode("arn:aws:iam::123456789012:mfa/bob", streams{in, io.Discard, &prompt})()
+	rest, _ := io.ReadAll(in)
+	if err != nil || code != "123456" || string(rest) != "child input\n" || !strings.Contains(prompt.String(), "mfa/bob") {
+		t.Errorf("code %q, err %v, left %q, prompt %q", code, err, rest, prompt.String())
 	}
 }

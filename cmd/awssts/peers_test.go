@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/awssts/awssts"
@@ -38,14 +41,43 @@ func need(t *testing.T, tool string) string {
 	return path
 }
 
-// buildCLI builds this command into a temp dir, for programs that run it themselves.
-func buildCLI(t *testing.T) string {
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+// binary builds this command once per test run, for programs that run it themselves and for
+// exec, which replaces its own process.
+func binary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "awssts")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "awssts-cli-test-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "awssts")
+		if out, err := exec.Command("go", "build", "-o", built.path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.path
+}
+
+// runBinary runs the built command with the test's environment.
+func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	cmd := exec.Command(binary(t), args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 }
 
 // The AWS CLI runs 'awssts export --format process' as a profile's credential_process and
@@ -53,7 +85,7 @@ func buildCLI(t *testing.T) string {
 func TestAWSCLI_CredentialProcess_Moto(t *testing.T) {
 	ep := motoEndpoint(t)
 	aws := need(t, "aws")
-	bin := buildCLI(t)
+	bin := binary(t)
 	dir := t.TempDir()
 	cfgFile, credFile := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 	writeFile(t, cfgFile, "[profile src]\nregion = us-east-1\n\n[profile role]\nregion = us-east-1\n"+
@@ -71,7 +103,7 @@ func TestAWSCLI_CredentialProcess_Moto(t *testing.T) {
 	if err := json.Unmarshal(out, &id); err != nil {
 		t.Fatalf("aws output %q: %v", out, err)
 	}
-	if !strings.Contains(id.Arn, ":assumed-role/demo/asia-release-") { // buildCLI makes a release build
+	if !strings.Contains(id.Arn, ":assumed-role/demo/asia-release-") { // binary is a release build
 		t.Errorf("caller %q, want the role assumed with an asia-release- session", id.Arn)
 	}
 }
