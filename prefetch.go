@@ -89,9 +89,5 @@ func (p *Provider) nextPrefetch(now time.Time) time.Time {
 // left until refreshAt.
 func prefetchTime(now, refreshAt time.Time, window time.Duration) time.Time {
 	jitter := rand.N(window/10 + 1)
-	t := refreshAt.Add(-prefetchLead - jitter)
-	if half := now.Add(refreshAt.Sub(now) / 2); t.Before(half) {
-		return half
-	}
-	return t
+	return notBeforeHalfway(now, refreshAt, refreshAt.Add(-prefetchLead-jitter))
 }

@@ -40,10 +40,9 @@ func (s source) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cur := p.current
-	usable := cur.HasKeys() && now.Before(usableUntil(cur))
+	cur, usable := p.current, p.usable(now)
 	switch {
-	case cur.HasKeys() && now.Before(p.refreshAt):
+	case p.fresh(now):
 		return p.until(cur, p.refreshAt), nil
 	case usable && p.prefetch != nil: // the prefetch goroutine is renewing them
 		return p.until(cur, minTime(now.Add(dueRecheck), usableUntil(cur))), nil
@@ -100,13 +99,19 @@ func (p *Provider) until(c aws.Credentials, t time.Time) aws.Credentials {
 
 func usableUntil(c aws.Credentials) time.Time { return c.Expires.Add(-staleMargin) }
 
-// stale and unusable say whether the held credentials are past their refresh time, or past
-// being served at all. p.mu must be held.
-func (p *Provider) stale() bool { return !p.current.HasKeys() || !time.Now().Before(p.refreshAt) }
-
-func (p *Provider) unusable() bool {
-	return !p.current.HasKeys() || !time.Now().Before(usableUntil(p.current))
+// fresh and usable say whether the held credentials are before their refresh time, or still
+// fit to serve at all; stale and unusable are the same questions about now, as due checks for
+// refresh. p.mu must be held.
+func (p *Provider) fresh(now time.Time) bool {
+	return p.current.HasKeys() && now.Before(p.refreshAt)
 }
+
+func (p *Provider) usable(now time.Time) bool {
+	return p.current.HasKeys() && now.Before(usableUntil(p.current))
+}
+
+func (p *Provider) stale() bool    { return !p.fresh(time.Now()) }
+func (p *Provider) unusable() bool { return !p.usable(time.Now()) }
 
 // call is one AssumeRole in flight, shared by the cache and the prefetch goroutine.
 type call struct {
@@ -182,7 +187,7 @@ func (p *Provider) record(creds aws.Credentials, err error, now time.Time) (log 
 	p.stats.LastError = err.Error()
 	p.retryAt = now.Add(backoff(p.failing))
 	args := []any{"role_arn", p.roleARN, "error", err, "failures_in_row", p.failing}
-	if p.current.HasKeys() && now.Before(usableUntil(p.current)) {
+	if p.usable(now) {
 		p.retryAt = minTime(p.retryAt, usableUntil(p.current))
 		args = append(args, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
 		return func() { logger.Warn("awssts: refresh failed; serving the held credentials", args...) }
@@ -195,11 +200,15 @@ func (p *Provider) record(creds aws.Credentials, err error, now time.Time) (log 
 // expiry, but never before half their remaining life, so that short-lived answers or a skewed
 // clock cannot make the provider call STS in a loop.
 func refreshTime(now, expires time.Time, window time.Duration) time.Time {
-	half := now.Add(expires.Sub(now) / 2)
-	if t := expires.Add(-window); t.After(half) {
-		return t
+	return notBeforeHalfway(now, expires, expires.Add(-window))
+}
+
+// notBeforeHalfway is t, or the point halfway from now to end if t comes earlier.
+func notBeforeHalfway(now, end, t time.Time) time.Time {
+	if half := now.Add(end.Sub(now) / 2); t.Before(half) {
+		return half
 	}
-	return half
+	return t
 }
 
 // backoff is the wait after the n-th failure in a row: 5 s doubling to 2 min, each wait
