@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -83,20 +84,11 @@ func withoutSource(environ []string) []string {
 	kept := environ[:0:0]
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !contains(sourceVariables, name) {
+		if !slices.Contains(sourceVariables, name) {
 			kept = append(kept, kv)
 		}
 	}
 	return kept
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // runChild runs the command beside the --serve endpoint and returns its exit status as an

@@ -124,27 +124,21 @@ func writeProcess(w io.Writer, c aws.Credentials) error {
 	return err
 }
 
-// shellLines prints one assignment a line, as 'aws configure export-credentials' does.
+// shellLines prints the variables of awssts.Env one assignment a line, as 'aws configure
+// export-credentials' does.
 func shellLines(line string, quote func(string) (string, error)) func(io.Writer, aws.Credentials) error {
 	return func(w io.Writer, c aws.Credentials) error {
 		var b strings.Builder
-		for _, kv := range [][2]string{
-			{"AWS_ACCESS_KEY_ID", c.AccessKeyID},
-			{"AWS_SECRET_ACCESS_KEY", c.SecretAccessKey},
-			{"AWS_SESSION_TOKEN", c.SessionToken},
-			{"AWS_CREDENTIAL_EXPIRATION", expiration(c)},
-		} {
-			if kv[1] == "" {
-				continue
+		for _, kv := range awssts.Env(c, "") {
+			name, value, _ := strings.Cut(kv, "=")
+			if err := checkValue(value); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
 			}
-			if err := checkValue(kv[1]); err != nil {
-				return fmt.Errorf("%s: %w", kv[0], err)
-			}
-			v, err := quote(kv[1])
+			v, err := quote(value)
 			if err != nil {
-				return fmt.Errorf("%s: %w", kv[0], err)
+				return fmt.Errorf("%s: %w", name, err)
 			}
-			fmt.Fprintf(&b, line, kv[0], v)
+			fmt.Fprintf(&b, line, name, v)
 		}
 		_, err := io.WriteString(w, b.String())
 		return err
