@@ -2,6 +2,9 @@ package awssts_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +68,59 @@ func TestGet_BadArguments(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Get(%q, …, %q, %q) = %v, want an error naming %s", tc.key, tc.role, tc.region, err, tc.want)
 		}
+	}
+}
+
+// A per-request Logger costs no STS call, and Get keeps a bounded number of Providers, closing
+// the ones it evicts.
+func TestGet_Bounded_PerCallLoggersShareOneProvider(t *testing.T) {
+	srv := ststest.NewServer()
+	defer srv.Close()
+	t.Cleanup(awssts.CloseShared)
+	srv.AddUser("AKIAGETBOUND00000000", "bound-secret")
+	role := "arn:aws:iam::123456789012:role/get-bound"
+	srv.AddRole(role, 0)
+	t.Setenv("AWS_ENDPOINT_URL_STS", srv.URL)
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	ctx := context.Background()
+	base := slog.New(slog.DiscardHandler)
+	prefetchers := func() int {
+		buf := make([]byte, 1<<24)
+		return strings.Count(string(buf[:runtime.Stack(buf, true)]), "awssts.prefetchLoop(")
+	}
+	goroutines := prefetchers()
+	assumes := func() (n int) {
+		for _, c := range srv.Calls() {
+			if c.Action == "AssumeRole" {
+				n++
+			}
+		}
+		return n
+	}
+
+	for i := range 10000 {
+		logger := base.With("request_id", i)
+		_, err := awssts.Get(ctx, "AKIAGETBOUND00000000", "bound-secret", role, "us-east-1", func(o *awssts.Options) {
+			o.Logger, o.Prefetch = logger, true
+		})
+		if err != nil {
+			t.Fatalf("Get %d: %v", i, err)
+		}
+	}
+	if n := assumes(); n != 1 {
+		t.Errorf("10,000 Get calls with per-request loggers made %d AssumeRole calls, want 1", n)
+	}
+
+	for i := range 200 {
+		_, err := awssts.Get(ctx, "AKIAGETBOUND00000000", "bound-secret", role, "us-east-1", func(o *awssts.Options) {
+			o.RoleSessionNamePrefix, o.Prefetch = fmt.Sprintf("bound-%d-", i), true
+		})
+		if err != nil {
+			t.Fatalf("Get with prefix %d: %v", i, err)
+		}
+	}
+	if extra := prefetchers() - goroutines; extra > 64 {
+		t.Errorf("200 distinct Providers with prefetch left %d more prefetch goroutines, want at most 64", extra)
 	}
 }
