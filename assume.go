@@ -4,21 +4,65 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 )
 
-// ProviderName is the Source of every aws.Credentials a Provider returns.
+// ProviderName is the Source of every aws.Credentials that an STS source of a Provider returns.
 const ProviderName = "AwsstsProvider"
 
-var tokenCodeChars = regexp.MustCompile(`^[0-9]{6}$`)
+// New returns a Provider that assumes roleARN with client, usually an *sts.Client. It checks
+// every argument against the rules and STS's limits, and makes no STS call itself.
+func New(client stscreds.AssumeRoleAPIClient, roleARN string, optFns ...func(*Options)) (*Provider, error) {
+	if client == nil {
+		return nil, errors.New("awssts: client is nil: pass an *sts.Client, or use NewFromConfig")
+	}
+	if _, err := parseRoleARN(roleARN); err != nil {
+		return nil, err
+	}
+	o, err := newOptions(optFns)
+	if err != nil {
+		return nil, err
+	}
+	src := &assumeRole{client: client, roleARN: roleARN, o: o, mfa: newMFAPrompt(o.SerialNumber, o.TokenProvider)}
+	return newProvider(src, o.ExpiryWindow, o.Logger, o.Prefetch), nil
+}
+
+// NewFromConfig is New with an STS client built from cfg, so cfg.Credentials are the source
+// credentials and the SDK's endpoint settings (AWS_ENDPOINT_URL_STS, BaseEndpoint) apply.
+func NewFromConfig(cfg aws.Config, roleARN string, optFns ...func(*Options)) (*Provider, error) {
+	if cfg.Region == "" {
+		return nil, errors.New("awssts: aws.Config.Region is empty: set AWS_REGION or use config.WithRegion")
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("awssts: aws.Config.Credentials is nil: the source credentials are missing")
+	}
+	return New(sts.NewFromConfig(cfg), roleARN, optFns...)
+}
+
+// assumeRole is the AssumeRole source, with the session-name and duration rules.
+type assumeRole struct {
+	client  stscreds.AssumeRoleAPIClient
+	roleARN string
+	o       Options
+	mfa     *mfaPrompt // nil without SerialNumber
+}
+
+func (s *assumeRole) String() string {
+	return fmt.Sprintf("AssumeRole %s, Duration: %v", s.roleARN, s.o.Duration)
+}
+
+func (s *assumeRole) credentialSources() []aws.CredentialSource {
+	return []aws.CredentialSource{aws.CredentialSourceSTSAssumeRole}
+}
 
 // sessionName is the rule from the README: the prefix, then the Unix seconds of the call,
 // so every session in CloudTrail says when it began.
@@ -26,14 +70,12 @@ func sessionName(prefix string, now time.Time) string {
 	return prefix + strconv.FormatInt(now.Unix(), 10)
 }
 
-// assumeRole makes one AssumeRole call and turns the answer into aws.Credentials with the
-// real STS expiry.
-func (p *Provider) assumeRole(ctx context.Context) (aws.Credentials, error) {
-	now := time.Now()
-	o := &p.options
+// fetch makes one AssumeRole call.
+func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration, error) {
+	o := &s.o
 	in := &sts.AssumeRoleInput{
-		RoleArn:           aws.String(p.roleARN),
-		RoleSessionName:   aws.String(sessionName(o.RoleSessionNamePrefix, now)),
+		RoleArn:           aws.String(s.roleARN),
+		RoleSessionName:   aws.String(sessionName(o.RoleSessionNamePrefix, time.Now())),
 		DurationSeconds:   aws.Int32(int32(o.Duration / time.Second)),
 		ExternalId:        o.ExternalID,
 		Policy:            o.Policy,
@@ -43,30 +85,31 @@ func (p *Provider) assumeRole(ctx context.Context) (aws.Credentials, error) {
 		Tags:              o.Tags,
 		TransitiveTagKeys: o.TransitiveTagKeys,
 	}
-	if o.SerialNumber != nil {
-		code, err := o.TokenProvider()
+	if s.mfa != nil {
+		code, err := s.mfa.code(ctx)
 		if err != nil {
-			return aws.Credentials{}, fmt.Errorf("awssts: TokenProvider for MFA device %s: %w", *o.SerialNumber, err)
-		}
-		if !tokenCodeChars.MatchString(code) {
-			return aws.Credentials{}, fmt.Errorf("awssts: TokenProvider for MFA device %s: the code must be 6 digits", *o.SerialNumber)
+			return aws.Credentials{}, 0, err
 		}
 		in.TokenCode = aws.String(code)
 	}
-
-	out, err := p.client.AssumeRole(ctx, in)
+	out, err := s.client.AssumeRole(ctx, in)
 	if err != nil {
-		return aws.Credentials{}, p.explain(err)
+		return aws.Credentials{}, 0, s.explain(err)
 	}
-	c := out.Credentials
+	creds := stsCredentials(out.Credentials)
+	if u := out.AssumedRoleUser; u != nil {
+		creds.AccountID = accountID(u.Arn)
+	}
+	return creds, responseSkew(out.ResultMetadata), nil
+}
+
+// stsCredentials turns STS's Credentials into aws.Credentials, with the expiry on STS's clock.
+// A nil or incomplete c gives credentials without keys, which the engine rejects.
+func stsCredentials(c *types.Credentials) aws.Credentials {
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.Expiration == nil {
-		return aws.Credentials{}, fmt.Errorf("awssts: AssumeRole %s: the response has no credentials", p.roleARN)
+		return aws.Credentials{}
 	}
-	if arrived := time.Now(); !c.Expiration.After(arrived) {
-		return aws.Credentials{}, fmt.Errorf("awssts: AssumeRole %s: STS returned credentials that expired at %s, before they arrived at %s; check this machine's clock",
-			p.roleARN, c.Expiration.UTC().Format(time.RFC3339), arrived.UTC().Format(time.RFC3339))
-	}
-	creds := aws.Credentials{
+	return aws.Credentials{
 		AccessKeyID:     *c.AccessKeyId,
 		SecretAccessKey: *c.SecretAccessKey,
 		SessionToken:    aws.ToString(c.SessionToken),
@@ -74,28 +117,30 @@ func (p *Provider) assumeRole(ctx context.Context) (aws.Credentials, error) {
 		CanExpire:       true,
 		Expires:         *c.Expiration,
 	}
-	if u := out.AssumedRoleUser; u != nil && u.Arn != nil {
-		if a, err := arn.Parse(*u.Arn); err == nil {
-			creds.AccountID = a.AccountID
-		}
+}
+
+// accountID is the account of an assumed-role ARN, or "" if it does not parse.
+func accountID(s *string) string {
+	if a, err := arn.Parse(aws.ToString(s)); err == nil {
+		return a.AccountID
 	}
-	return creds, nil
+	return ""
 }
 
 // explain wraps an AssumeRole error, keeping it reachable by errors.As, and says what to
 // change for the two duration limits that a Duration setting runs into.
-func (p *Provider) explain(err error) error {
+func (s *assumeRole) explain(err error) error {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" {
 		msg := apiErr.ErrorMessage()
 		switch {
 		case strings.Contains(msg, "MaxSessionDuration"):
 			return fmt.Errorf("awssts: AssumeRole %s: Duration %v is longer than the role's MaxSessionDuration; lower Duration, or raise the role's MaxSessionDuration (up to 12 h): %w",
-				p.roleARN, p.options.Duration, err)
+				s.roleARN, s.o.Duration, err)
 		case strings.Contains(msg, "role chaining"):
 			return fmt.Errorf("awssts: AssumeRole %s: Duration %v is over the 1 h limit for role chaining (the source credentials are themselves an assumed role); set Duration to 1h or less, or use long-term source credentials: %w",
-				p.roleARN, p.options.Duration, err)
+				s.roleARN, s.o.Duration, err)
 		}
 	}
-	return fmt.Errorf("awssts: AssumeRole %s: %w", p.roleARN, err)
+	return fmt.Errorf("awssts: AssumeRole %s: %w", s.roleARN, err)
 }

@@ -98,3 +98,6 @@ func leaked(s string) []string {
 	}
 	return found
 }
+
+// optionsOf returns the Options, after defaults, of a Provider made by New.
+func optionsOf(p *Provider) Options { return p.src.(*assumeRole).o }

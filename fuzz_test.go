@@ -45,8 +45,8 @@ func FuzzOptions(f *testing.F) {
 		if d := aws.ToInt32(in.DurationSeconds); d < 900 || d > 43200 {
 			t.Errorf("DurationSeconds %d outside 900..43200", d)
 		}
-		if p.options.ExpiryWindow <= 0 || p.options.ExpiryWindow >= p.options.Duration {
-			t.Errorf("accepted ExpiryWindow %v with Duration %v", p.options.ExpiryWindow, p.options.Duration)
+		if optionsOf(p).ExpiryWindow <= 0 || optionsOf(p).ExpiryWindow >= optionsOf(p).Duration {
+			t.Errorf("accepted ExpiryWindow %v with Duration %v", optionsOf(p).ExpiryWindow, optionsOf(p).Duration)
 		}
 	})
 }

@@ -40,7 +40,7 @@ func TestSecrets_NeverInLogsErrorsOrFmt(t *testing.T) {
 			"log":   logs.String(),
 			"error": err.Error() + fmt.Sprintf("%+v", err),
 			"stats": fmt.Sprintf("%v %+v %#v", p.Stats(), p.Stats(), p.Stats()),
-			"opts":  fmt.Sprintf("%v %+v %#v", p.options, p.options, p.options),
+			"opts":  fmt.Sprintf("%v %+v %#v", optionsOf(p), optionsOf(p), optionsOf(p)),
 			"p":     fmt.Sprintf("%v %+v %#v %s", p, p, p, p),
 		}
 		for name, out := range outputs {
@@ -120,7 +120,7 @@ func TestLogger_HandlerCallingBackDoesNotDeadlock(t *testing.T) {
 		h := callbackHandler{slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}), &p}
 		p = newTestProvider(t, &fakeSTS{}, func(o *Options) { o.Logger = slog.New(h) })
 		mustRetrieve(t, p)
-		if !bytes.Contains(logs.Bytes(), []byte("assumed role")) {
+		if !bytes.Contains(logs.Bytes(), []byte("refreshed credentials")) {
 			t.Errorf("log = %q, want the refresh", logs.String())
 		}
 	})

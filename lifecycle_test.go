@@ -218,7 +218,7 @@ func TestOuterCache_TakesRenewalWithinASecond(t *testing.T) {
 			f.setErr(nil)
 			mustRetrieve(t, cfg.Credentials) // due: served, and renewed behind the caller
 			synctest.Wait()
-			time.Sleep(maxBackoff + dueRecheck)
+			time.Sleep(maxHeldBackoff + dueRecheck)
 			if c := mustRetrieve(t, cfg.Credentials); c.AccessKeyID == first.AccessKeyID {
 				t.Errorf("prefetch=%v: the SDK's cache still signs with %s after the renewal", prefetch, c.AccessKeyID)
 			}

@@ -4,32 +4,49 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+	"weak"
 )
 
-// prefetchLead is how long before ExpiryWindow begins the prefetch goroutine calls STS, so a
-// slow or retried call still finishes before any caller would have to wait for it.
+// prefetchLead is how long before ExpiryWindow begins the prefetch goroutine calls the
+// source, so a slow or retried call still finishes before any caller would have to wait.
 const prefetchLead = 50 * time.Second
 
+// maxPrefetchSleep bounds each sleep of the prefetch goroutine, so that it notices within it
+// that its Provider was garbage-collected. (A runtime.AddCleanup cannot wake it instead: a
+// cleanup runs outside any testing/synctest bubble, and may not touch the bubble's channels
+// or timers.)
+const maxPrefetchSleep = time.Minute
+
 // StartPrefetch starts the goroutine that renews the credentials before they enter
-// ExpiryWindow, so that Retrieve never waits on STS after the first call. It may be called
-// at any time, more than once, and again after Close.
+// ExpiryWindow, so that Retrieve never waits on the source after the first call. It may be
+// called at any time, more than once, and again after Close. Credentials that cannot expire
+// need no prefetch: the goroutine ends once it holds them.
+//
+// The goroutine holds the Provider weakly: a Provider that the program drops without Close
+// is still garbage-collected, and its goroutine then ends within a minute, without calling
+// the source again.
 func (p *Provider) StartPrefetch() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.prefetch != nil {
+	p.closed = false
+	if p.prefetch != nil || p.current.HasKeys() && !p.current.CanExpire {
 		return
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	p.prefetch = &renewal{stop: stop, done: make(chan struct{})}
-	go p.prefetchLoop(ctx, p.prefetch.done)
+	r := &renewal{stop: stop, done: make(chan struct{})}
+	p.prefetch = r
+	go prefetchLoop(ctx, weak.Make(p), r)
 }
 
 // Close stops the prefetch goroutine and any background renewal, and waits for them to exit.
-// Retrieve keeps working on demand afterwards. Close is idempotent and always returns nil.
+// It returns promptly even while a TokenProvider blocks: the goroutine blocked in it is
+// abandoned, and its answer discarded. Retrieve keeps working on demand afterwards, renewing
+// inline. Close is idempotent and always returns nil.
 func (p *Provider) Close() error {
 	p.mu.Lock()
 	running := []*renewal{p.prefetch, p.renewing}
 	p.prefetch = nil
+	p.closed = true
 	p.mu.Unlock()
 	for _, r := range running {
 		if r != nil {
@@ -40,15 +57,17 @@ func (p *Provider) Close() error {
 	return nil
 }
 
-func (p *Provider) prefetchLoop(ctx context.Context, done chan struct{}) {
-	defer close(done)
+// prefetchLoop renews the credentials at each prefetch time until ctx ends, the Provider
+// holds credentials that cannot expire, or the Provider is garbage-collected.
+func prefetchLoop(ctx context.Context, wp weak.Pointer[Provider], r *renewal) {
+	defer close(r.done)
 	for {
-		p.mu.Lock()
-		now := time.Now()
-		wait := p.nextPrefetch(now).Sub(now)
-		p.mu.Unlock()
+		wait, ok := prefetchWait(wp, r)
+		if !ok {
+			return
+		}
 		if wait > 0 {
-			t := time.NewTimer(wait)
+			t := time.NewTimer(min(wait, maxPrefetchSleep))
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -57,8 +76,10 @@ func (p *Provider) prefetchLoop(ctx context.Context, done chan struct{}) {
 			}
 			continue // an on-demand refresh may have moved the schedule meanwhile
 		}
-		if _, err := p.refresh(ctx, p.prefetchDue); err == nil {
-			p.CredentialsCache.Invalidate()
+		if p := wp.Value(); p != nil {
+			if _, err := p.refresh(ctx, p.prefetchDue); err == nil {
+				p.cache.Load().Invalidate()
+			}
 		}
 		if ctx.Err() != nil {
 			return
@@ -66,14 +87,33 @@ func (p *Provider) prefetchLoop(ctx context.Context, done chan struct{}) {
 	}
 }
 
-// prefetchDue says whether the prefetch goroutine should call STS now. p.mu must be held.
+// prefetchWait is how long the loop sleeps before its next call, and false once it should end.
+// It holds the Provider only while it reads the schedule.
+func prefetchWait(wp weak.Pointer[Provider], r *renewal) (time.Duration, bool) {
+	p := wp.Value()
+	if p == nil {
+		return 0, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.current.HasKeys() && !p.current.CanExpire {
+		if p.prefetch == r {
+			p.prefetch = nil
+		}
+		return 0, false
+	}
+	now := time.Now()
+	return p.nextPrefetch(now).Sub(now), true
+}
+
+// prefetchDue says whether the prefetch goroutine should call the source now. p.mu must be held.
 func (p *Provider) prefetchDue() bool {
 	now := time.Now()
 	return !now.Before(p.nextPrefetch(now))
 }
 
-// nextPrefetch is when the prefetch goroutine should next call STS: now, when it holds
-// nothing. p.mu must be held.
+// nextPrefetch is when the prefetch goroutine should next call the source: now, when it
+// holds nothing. p.mu must be held.
 func (p *Provider) nextPrefetch(now time.Time) time.Time {
 	switch {
 	case p.failing > 0:

@@ -1,45 +1,51 @@
-// Package awssts gives an aws-sdk-go-v2 program temporary credentials by assuming an IAM
-// role through STS, and keeps them fresh so that no request waits on STS at a refresh.
+// Package awssts gives an aws-sdk-go-v2 program temporary credentials and keeps them fresh,
+// so that no request waits on a refresh and an outage of the source does not become an
+// error while the held credentials are still valid.
 //
 // A Provider is an aws.CredentialsProvider: hand it to config.WithCredentialsProvider and
-// share it across goroutines. Session names and durations follow fixed rules (see Options),
-// an STS outage does not become an error while the credentials are still valid, and the
-// ststest package runs a local STS for tests.
+// share it across goroutines. New assumes an IAM role through STS with fixed session-name
+// and duration rules; NewWebIdentity and NewSessionToken serve the other STS actions; Wrap
+// puts any other provider (IMDS, the container endpoint, SSO, credential_process) behind the
+// same engine. The ststest package runs a local STS for tests.
 package awssts
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// Provider assumes one role and caches the temporary credentials. It is safe for
-// concurrent use; one refresh is one AssumeRole call, however many goroutines ask.
+// Provider caches credentials from one source and renews them behind its callers. It is
+// safe for concurrent use; one renewal is one source call, however many goroutines ask.
 //
-// Retrieve is that of the embedded aws.CredentialsCache, so the cached path costs what the
-// bare cache costs. As with that cache, the Expires it returns is when the credentials will
-// be refreshed (ExpiryWindow before the real expiry); Stats().Expiration is the real expiry.
-// The embedded cache must not be replaced.
+// Retrieve is that of an aws.CredentialsCache, so the cached path costs what the bare cache
+// costs. As with that cache, the Expires it returns is when the credentials will be renewed
+// (ExpiryWindow before the real expiry); Stats().Expiration is the real expiry.
 type Provider struct {
-	*aws.CredentialsCache
-
-	roleARN string
-	options Options
-	client  stscreds.AssumeRoleAPIClient
+	cache  atomic.Pointer[aws.CredentialsCache] // replaced whole by Invalidate
+	src    source
+	window time.Duration
+	logger *slog.Logger
 
 	mu         sync.Mutex
-	current    aws.Credentials // Expires is the real STS expiry
+	current    aws.Credentials // Expires is the real expiry, on this machine's clock
 	refreshAt  time.Time       // current counts as expired from here on
 	prefetchAt time.Time
-	retryAt    time.Time // after a failure, no STS call before this
-	failing    int       // failures since the last success
+	retryAt    time.Time // after a failed or unrenewed call, no source call before this
+	failing    int       // calls in a row that failed or returned the held credentials
+	lastErr    error     // the latest failure, nil once a call succeeds
+	gen        uint64    // counts Invalidate calls; a call from an older generation is discarded
+	skewWarned time.Duration
 	inflight   *call
 	stats      Stats
+	closed     bool     // Close was called and StartPrefetch not since
 	prefetch   *renewal // the prefetch goroutine, while it runs
 	renewing   *renewal // a background renewal, while it runs
 }
@@ -47,65 +53,74 @@ type Provider struct {
 // Stats is a snapshot of a Provider's refresh history, for metrics and health checks.
 // It holds no secrets.
 type Stats struct {
-	AccessKeyID  string    // of the credentials held (not a secret); pairs them with Expiration
-	Refreshes    int64     // successful AssumeRole calls
-	Failures     int64     // failed AssumeRole calls
-	LastError    string    // the latest failure, "" once a refresh succeeds again
-	Expiration   time.Time // the real STS expiry of the credentials held; zero before the first
-	NextPrefetch time.Time // when prefetch will next call STS; zero when prefetch is off
+	AccessKeyID  string        // of the credentials held (not a secret); pairs them with Expiration
+	Refreshes    int64         // source calls that returned new credentials
+	Failures     int64         // source calls that failed
+	LastError    string        // the latest failure, "" once a refresh succeeds again
+	Expiration   time.Time     // the real expiry of the credentials held, on this machine's clock; zero before the first
+	NextPrefetch time.Time     // when prefetch will next call the source; zero when prefetch is off
+	ClockSkew    time.Duration // the source's clock minus this machine's, from its last answer; 0 when unknown
 }
 
-// New returns a Provider that assumes roleARN with client, usually an *sts.Client. It checks
-// every argument against the rules and STS's limits, and makes no STS call itself.
-func New(client stscreds.AssumeRoleAPIClient, roleARN string, optFns ...func(*Options)) (*Provider, error) {
-	if client == nil {
-		return nil, errors.New("awssts: client is nil: pass an *sts.Client, or use NewFromConfig")
-	}
-	if _, err := parseRoleARN(roleARN); err != nil {
-		return nil, err
-	}
-	var o Options
-	for _, fn := range optFns {
-		fn(&o)
-	}
-	o = o.clone().withDefaults()
-	if err := o.validate(); err != nil {
-		return nil, err
-	}
-	p := &Provider{roleARN: roleARN, options: o, client: client}
-	p.CredentialsCache = aws.NewCredentialsCache(source{p}, func(c *aws.CredentialsCacheOptions) {
-		c.ExpiryWindow = o.ExpiryWindow
-	})
-	if o.Prefetch {
+// source fetches one set of credentials for the engine. Each source is a file of its own
+// (assume.go, wrap.go, webidentity.go, sessiontoken.go); the engine knows none of them.
+type source interface {
+	// fetch makes one call. Expires is on the source's clock; skew is that clock minus
+	// this machine's, or 0 when the answer does not tell.
+	fetch(ctx context.Context) (creds aws.Credentials, skew time.Duration, err error)
+	credentialSources() []aws.CredentialSource
+	fmt.Stringer // what it fetches, without secrets: "AssumeRole arn:…"
+}
+
+// newProvider puts src behind the engine. window and logger have their defaults applied.
+func newProvider(src source, window time.Duration, logger *slog.Logger, prefetch bool) *Provider {
+	p := &Provider{src: src, window: window, logger: logger}
+	p.cache.Store(p.newCache())
+	if prefetch {
 		p.StartPrefetch()
 	}
-	return p, nil
+	return p
 }
 
-// NewFromConfig is New with an STS client built from cfg, so cfg.Credentials are the source
-// credentials and the SDK's endpoint settings (AWS_ENDPOINT_URL_STS, BaseEndpoint) apply.
-func NewFromConfig(cfg aws.Config, roleARN string, optFns ...func(*Options)) (*Provider, error) {
-	if cfg.Region == "" {
-		return nil, errors.New("awssts: aws.Config.Region is empty: set AWS_REGION or use config.WithRegion")
-	}
-	if cfg.Credentials == nil {
-		return nil, errors.New("awssts: aws.Config.Credentials is nil: the source credentials are missing")
-	}
-	return New(sts.NewFromConfig(cfg), roleARN, optFns...)
+func (p *Provider) newCache() *aws.CredentialsCache {
+	return aws.NewCredentialsCache(cacheSource{p}, func(c *aws.CredentialsCacheOptions) {
+		c.ExpiryWindow = p.window
+	})
 }
 
-// Invalidate drops the cached credentials, so the next Retrieve assumes the role again.
+// Retrieve returns the held credentials, or fetches them when nothing usable is held.
+func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := p.cache.Load().Retrieve(ctx)
+	if err != nil {
+		return c, unwrapCacheError(err)
+	}
+	return c, nil
+}
+
+// unwrapCacheError drops the prefix of our own aws.CredentialsCache, so that behind the SDK's
+// cache the message says "failed to refresh cached credentials" once, not twice.
+func unwrapCacheError(err error) error {
+	if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "failed to refresh cached credentials, ") {
+		return inner
+	}
+	return err
+}
+
+// Invalidate drops the held credentials and resets the backoff, so that the next Retrieve
+// calls the source at once. A call already in flight is not waited for and its answer is
+// discarded. It does not reach a cache in front of the Provider, such as the one that
+// config.WithCredentialsProvider adds; set cfg.Credentials = p to have none.
 func (p *Provider) Invalidate() {
 	p.mu.Lock()
 	p.current = aws.Credentials{}
+	p.gen++
+	p.failing, p.retryAt, p.lastErr = 0, time.Time{}, nil
 	p.mu.Unlock()
-	p.CredentialsCache.Invalidate()
+	p.cache.Store(p.newCache())
 }
 
-// ProviderSources reports AssumeRole as the source, for the SDK's user agent.
-func (p *Provider) ProviderSources() []aws.CredentialSource {
-	return []aws.CredentialSource{aws.CredentialSourceSTSAssumeRole}
-}
+// ProviderSources reports the source, for the SDK's user agent.
+func (p *Provider) ProviderSources() []aws.CredentialSource { return p.src.credentialSources() }
 
 // IsCredentialsProvider reports whether target is a *Provider, for aws.IsCredentialsProvider,
 // which SDK clients call on the credentials they are given.
@@ -128,7 +143,7 @@ func (p *Provider) Stats() Stats {
 
 // String describes the Provider without its credentials, so that %v and %+v are safe to log.
 func (p *Provider) String() string {
-	return fmt.Sprintf("awssts.Provider{RoleARN: %s, Duration: %v, ExpiryWindow: %v}", p.roleARN, p.options.Duration, p.options.ExpiryWindow)
+	return fmt.Sprintf("awssts.Provider{%s, ExpiryWindow: %v}", p.src, p.window)
 }
 
 // GoString makes %#v as safe as %v.

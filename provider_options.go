@@ -67,6 +67,16 @@ var (
 
 const sessionNameRuleText = "letters, digits and +=,.@_-"
 
+// newOptions applies optFns to the zero Options, then the defaults, and validates the result.
+func newOptions(optFns []func(*Options)) (Options, error) {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	o = o.clone().withDefaults()
+	return o, o.validate()
+}
+
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
 	if o.RoleSessionNamePrefix == "" {

@@ -88,7 +88,7 @@ func TestNew_BadInput_NamesFieldAndRange_NoSTSCall(t *testing.T) {
 func TestNew_LongestAllowedPrefix_GivesValidSessionName(t *testing.T) {
 	prefix := strings.Repeat("p", maxPrefixLen)
 	p := newTestProvider(t, &fakeSTS{}, func(o *Options) { o.RoleSessionNamePrefix = prefix })
-	if name := sessionName(p.options.RoleSessionNamePrefix, time.Now()); len(name) > 64 {
+	if name := sessionName(optionsOf(p).RoleSessionNamePrefix, time.Now()); len(name) > 64 {
 		t.Errorf("session name %q is %d characters, STS allows 64", name, len(name))
 	}
 }

@@ -2,7 +2,6 @@ package awssts
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -10,75 +9,103 @@ import (
 
 const (
 	// staleMargin is how close to their real expiry held credentials may be served while
-	// STS is failing. Past it, Retrieve returns the error.
+	// the source is failing. Past it, Retrieve returns the error.
 	staleMargin = time.Minute
-
-	// After a failed refresh the next STS call waits a jittered backoff that doubles from
-	// minBackoff up to maxBackoff.
-	minBackoff = 5 * time.Second
-	maxBackoff = 2 * time.Minute
 
 	// dueRecheck is how long caches keep credentials that are due while a renewal runs, so
 	// that they, and the SDK's own cache in front of them, take the new ones within it.
 	dueRecheck = time.Second
 
-	// refreshTimeout bounds one AssumeRole call, retries included, so that a hung
-	// connection cannot hold every caller forever.
+	// refreshTimeout bounds one source call, retries and MFA prompt included, so that a
+	// hung connection or prompt cannot hold every caller forever.
 	refreshTimeout = time.Minute
 )
 
-// source is the Provider as its aws.CredentialsCache sees it: the cache calls Retrieve
+// cacheSource is the Provider as its aws.CredentialsCache sees it: the cache calls Retrieve
 // only when it holds nothing, or what it holds has reached its Expires. It is a separate type
-// so that it has none of the cache's methods, which would call back into the cache.
-type source struct{ p *Provider }
+// so that it has none of the Provider's methods, which would call back into the cache.
+type cacheSource struct{ p *Provider }
 
 // Retrieve serves the held credentials while they are fresh. Once they are due, it keeps
 // serving them while they are usable and renews them in the background, so that no caller
-// waits on STS, or sees its failures, while it holds credentials good for another minute.
-func (s source) Retrieve(ctx context.Context) (aws.Credentials, error) {
+// waits on the source, or sees its failures, while it holds credentials good for another
+// minute. With nothing usable, a caller waits for the source, or gets the last error at once
+// while the backoff after a failure runs.
+func (s cacheSource) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	p := s.p
 	now := time.Now()
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	cur, usable := p.current, p.usable(now)
 	switch {
+	case p.fresh(now) && !cur.CanExpire:
+		p.mu.Unlock()
+		return cur, nil
 	case p.fresh(now):
+		defer p.mu.Unlock()
 		return p.until(cur, p.refreshAt), nil
-	case usable && p.prefetch != nil: // the prefetch goroutine is renewing them
-		return p.until(cur, minTime(now.Add(dueRecheck), usableUntil(cur))), nil
-	case usable && now.Before(p.retryAt):
-		return p.until(cur, minTime(p.retryAt, usableUntil(cur))), nil
-	case usable:
+	case usable && (p.prefetch != nil || now.Before(p.retryAt)):
+		defer p.mu.Unlock()
+		return p.until(cur, p.recheck(now)), nil
+	case usable && !p.closed:
+		defer p.mu.Unlock()
 		p.renewInBackground()
-		return p.until(cur, minTime(now.Add(dueRecheck), usableUntil(cur))), nil
+		return p.until(cur, p.recheck(now)), nil
+	case !usable && now.Before(p.retryAt) && p.lastErr != nil:
+		defer p.mu.Unlock()
+		return aws.Credentials{}, &retryError{err: p.lastErr, at: p.retryAt, now: now}
+	case !usable && now.Before(p.retryAt) && now.Before(cur.Expires):
+		defer p.mu.Unlock()
+		return p.until(cur, minTime(p.retryAt, cur.Expires)), nil
 	}
-
 	p.mu.Unlock()
-	creds, err := p.refresh(ctx, p.unusable)
-	p.mu.Lock()
-	if err != nil {
-		return aws.Credentials{}, err
+
+	due := p.unusable
+	if usable { // after Close: renew inline, as no goroutine may outlive it
+		due = p.stale
 	}
-	return p.until(creds, p.refreshAt), nil
+	creds, err := p.refresh(ctx, due)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case err != nil && usable:
+		return p.until(cur, p.recheck(time.Now())), nil
+	case err != nil:
+		return aws.Credentials{}, err
+	case !creds.CanExpire:
+		return creds, nil
+	case p.fresh(time.Now()):
+		return p.until(creds, p.refreshAt), nil
+	}
+	return p.until(creds, p.recheck(time.Now())), nil
 }
 
-// renewInBackground starts one goroutine that renews the credentials and then invalidates
-// the cache, so the next Retrieve takes the outcome. Close waits for it. p.mu must be held.
+// recheck is when a cache holding due credentials should ask again: within dueRecheck while
+// a renewal may be running, else at the next retry, and never past usability. p.mu must be held.
+func (p *Provider) recheck(now time.Time) time.Time {
+	t := now.Add(dueRecheck)
+	if p.prefetch == nil && p.renewing == nil && p.retryAt.After(t) {
+		t = p.retryAt
+	}
+	return minTime(t, usableUntil(p.current))
+}
+
+// renewInBackground starts one goroutine that renews the credentials and then drops the
+// cache's copy, so the next Retrieve takes the outcome. Close waits for it. p.mu must be held.
 func (p *Provider) renewInBackground() {
 	if p.renewing != nil {
 		return
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	p.renewing = &renewal{stop: stop, done: done}
+	r := &renewal{stop: stop, done: make(chan struct{})}
+	p.renewing = r
 	go func() {
-		defer close(done)
+		defer close(r.done)
 		defer stop()
 		_, _ = p.refresh(ctx, p.stale)
 		p.mu.Lock()
 		p.renewing = nil
 		p.mu.Unlock()
-		p.CredentialsCache.Invalidate()
+		p.cache.Load().Invalidate()
 	}()
 }
 
@@ -88,12 +115,12 @@ type renewal struct {
 	done chan struct{}
 }
 
-// ProviderSources reports AssumeRole as the source, for the SDK's user agent.
-func (s source) ProviderSources() []aws.CredentialSource { return s.p.ProviderSources() }
+// ProviderSources reports the source, for the SDK's user agent.
+func (s cacheSource) ProviderSources() []aws.CredentialSource { return s.p.ProviderSources() }
 
 // until sets Expires so that the cache, which subtracts ExpiryWindow, asks again at t.
 func (p *Provider) until(c aws.Credentials, t time.Time) aws.Credentials {
-	c.Expires = t.Add(p.options.ExpiryWindow)
+	c.Expires = t.Add(p.window)
 	return c
 }
 
@@ -101,36 +128,38 @@ func usableUntil(c aws.Credentials) time.Time { return c.Expires.Add(-staleMargi
 
 // fresh and usable say whether the held credentials are before their refresh time, or still
 // fit to serve at all; stale and unusable are the same questions about now, as due checks for
-// refresh. p.mu must be held.
+// refresh. Credentials that cannot expire are always fresh. p.mu must be held.
 func (p *Provider) fresh(now time.Time) bool {
-	return p.current.HasKeys() && now.Before(p.refreshAt)
+	return p.current.HasKeys() && (!p.current.CanExpire || now.Before(p.refreshAt))
 }
 
 func (p *Provider) usable(now time.Time) bool {
-	return p.current.HasKeys() && now.Before(usableUntil(p.current))
+	return p.fresh(now) || p.current.HasKeys() && now.Before(usableUntil(p.current))
 }
 
 func (p *Provider) stale() bool    { return !p.fresh(time.Now()) }
 func (p *Provider) unusable() bool { return !p.usable(time.Now()) }
 
-// call is one AssumeRole in flight, shared by the cache and the prefetch goroutine.
+// call is one source call in flight, shared by the cache and the prefetch goroutine.
 type call struct {
 	done      chan struct{}
+	gen       uint64
 	creds     aws.Credentials
 	err       error
-	abandoned bool // its owner's context ended, so its error says nothing about STS
+	abandoned bool // its owner's context ended, so its error says nothing about the source
 }
 
-// refresh assumes the role, joining the call already in flight if there is one, and
+// refresh calls the source, joining the call already in flight if there is one, and
 // records the outcome. due is checked under the lock first: another refresh may have just
-// made the call unnecessary, and then the held credentials are returned.
+// made the call unnecessary, and then the held credentials are returned. A call made before
+// the latest Invalidate is not joined.
 func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credentials, error) {
 	p.mu.Lock()
 	if !due() {
 		defer p.mu.Unlock()
 		return p.current, nil
 	}
-	if c := p.inflight; c != nil {
+	if c := p.inflight; c != nil && c.gen == p.gen {
 		p.mu.Unlock()
 		select {
 		case <-c.done:
@@ -142,88 +171,29 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credential
 			return aws.Credentials{}, ctx.Err()
 		}
 	}
-	c := &call{done: make(chan struct{})}
+	c := &call{done: make(chan struct{}), gen: p.gen}
 	p.inflight = c
 	p.mu.Unlock()
 
 	callCtx, cancel := context.WithTimeout(ctx, refreshTimeout)
-	c.creds, c.err = p.assumeRole(callCtx)
+	creds, skew, err := p.src.fetch(callCtx)
 	cancel()
-	c.abandoned = c.err != nil && ctx.Err() != nil
+	c.abandoned = err != nil && ctx.Err() != nil
 
 	p.mu.Lock()
 	var log func()
-	if !c.abandoned {
-		log = p.record(c.creds, c.err, time.Now().Round(0))
+	if !c.abandoned && c.gen == p.gen {
+		c.creds, log, c.err = p.record(creds, skew, err, time.Now().Round(0))
+	} else {
+		c.creds, c.err = creds, err
 	}
-	p.inflight = nil
+	if p.inflight == c {
+		p.inflight = nil
+	}
 	p.mu.Unlock()
 	close(c.done)
 	if log != nil {
 		log()
 	}
 	return c.creds, c.err
-}
-
-// record updates the state after an AssumeRole call, and returns the log line to write once
-// p.mu is released, so that a handler which calls back into the Provider cannot deadlock.
-// Times are wall-clock only (now has no monotonic reading), as the SDK's cache compares them.
-// p.mu must be held.
-func (p *Provider) record(creds aws.Credentials, err error, now time.Time) (log func()) {
-	logger := p.options.Logger
-	if err == nil {
-		p.current = creds
-		p.refreshAt = refreshTime(now, creds.Expires, p.options.ExpiryWindow)
-		p.prefetchAt = prefetchTime(now, p.refreshAt, p.options.ExpiryWindow)
-		p.failing, p.retryAt = 0, time.Time{}
-		p.stats.Refreshes++
-		p.stats.LastError = ""
-		args := []any{"role_arn", p.roleARN, "access_key_id", creds.AccessKeyID,
-			"expiration", creds.Expires.UTC(), "refresh_at", p.refreshAt.UTC()}
-		return func() { logger.Debug("awssts: assumed role", args...) }
-	}
-	p.failing++
-	p.stats.Failures++
-	p.stats.LastError = err.Error()
-	p.retryAt = now.Add(backoff(p.failing))
-	args := []any{"role_arn", p.roleARN, "error", err, "failures_in_row", p.failing}
-	if p.usable(now) {
-		p.retryAt = minTime(p.retryAt, usableUntil(p.current))
-		args = append(args, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
-		return func() { logger.Warn("awssts: refresh failed; serving the held credentials", args...) }
-	}
-	args = append(args, "retry_at", p.retryAt.UTC())
-	return func() { logger.Warn("awssts: refresh failed; no usable credentials", args...) }
-}
-
-// refreshTime is when credentials obtained at now stop counting as fresh: ExpiryWindow before
-// expiry, but never before half their remaining life, so that short-lived answers or a skewed
-// clock cannot make the provider call STS in a loop.
-func refreshTime(now, expires time.Time, window time.Duration) time.Time {
-	return notBeforeHalfway(now, expires, expires.Add(-window))
-}
-
-// notBeforeHalfway is t, or the point halfway from now to end if t comes earlier.
-func notBeforeHalfway(now, end, t time.Time) time.Time {
-	if half := now.Add(end.Sub(now) / 2); t.Before(half) {
-		return half
-	}
-	return t
-}
-
-// backoff is the wait after the n-th failure in a row: 5 s doubling to 2 min, each wait
-// between half and all of that so that a fleet hit by the same outage spreads out.
-func backoff(n int) time.Duration {
-	d := maxBackoff
-	if n < 10 {
-		d = min(minBackoff<<(n-1), maxBackoff)
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }

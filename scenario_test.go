@@ -148,11 +148,9 @@ func TestOutage_NoErrorsUntilOneMinuteBeforeExpiry_AtMost40Calls(t *testing.T) {
 					t.Fatalf("Retrieve past the margin = %v, want the wrapped STS error", err)
 				}
 
-				f.setErr(nil)
-				if prefetch {
-					synctest.Wait()
-					time.Sleep(maxBackoff)
-				}
+				f.setErr(nil) // the next call comes after the backoff, at most 30 s later
+				synctest.Wait()
+				time.Sleep(maxEmptyBackoff)
 				c := mustRetrieve(t, p)
 				if s := p.Stats(); !s.Expiration.After(time.Now().Add(DefaultDuration-3*time.Minute)) || s.LastError != "" || c.Expired() {
 					t.Errorf("after STS recovered: Stats %+v, creds expired %v; want fresh credentials", s, c.Expired())

@@ -148,6 +148,7 @@ func TestProviderHungSTS(t *testing.T) {
 		if waited := time.Since(start); waited >= 24*time.Hour {
 			t.Errorf("Retrieve waited %v, the whole delay", waited)
 		}
+		time.Sleep(30 * time.Second) // the longest backoff with nothing to serve
 		if _, err := p.Retrieve(t.Context()); err != nil {
 			t.Fatalf("Retrieve once STS answers: %v", err)
 		}

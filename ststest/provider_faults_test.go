@@ -66,6 +66,10 @@ func TestProviderFaultsWithoutRetries(t *testing.T) {
 			if got := errors.As(err, &apiErr); got != (tc.code != "") || got && apiErr.ErrorCode() != tc.code {
 				t.Errorf("error = %v, want STS code %q", err, tc.code)
 			}
+			if _, again := p.Retrieve(t.Context()); again == nil || len(srv.Calls()) != 1 {
+				t.Fatalf("Retrieve during the backoff = %v after %d calls, want the error again and no call", again, len(srv.Calls()))
+			}
+			p.Invalidate() // try now
 			creds, err := p.Retrieve(t.Context())
 			if err != nil || !asiaKeyID.MatchString(creds.AccessKeyID) {
 				t.Fatalf("Retrieve once the fault is gone = %q, %v", creds.AccessKeyID, err)

@@ -1,0 +1,59 @@
+package awssts
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+const (
+	// skewResolution is what a Date header can tell: it has whole seconds, so a smaller
+	// difference is noise and counts as none.
+	skewResolution = 2 * time.Second
+	// warnSkew is the skew above which a Warn is logged, once per change.
+	warnSkew = time.Minute
+	// maxSkew is the largest skew believed; a larger one comes from a bad header.
+	maxSkew = 12 * time.Hour
+)
+
+// responseSkew is the answering server's clock minus this machine's, from the Date header
+// that the SDK recorded in an output's ResultMetadata; 0 when there is none.
+func responseSkew(md middleware.Metadata) time.Duration {
+	skew, ok := awsmiddleware.GetAttemptSkew(md)
+	if !ok || skew > -skewResolution && skew < skewResolution {
+		return 0
+	}
+	return skew.Round(time.Second)
+}
+
+// toLocalClock converts creds.Expires from the source's clock to this machine's, and keeps
+// the skew for Stats. An implausible skew (over 12 h, or more than the credentials' life) is
+// ignored with a Warn. It returns the log line to write once p.mu is released. p.mu must be held.
+func (p *Provider) toLocalClock(creds aws.Credentials, skew time.Duration, now time.Time) (aws.Credentials, func()) {
+	logger, src := p.logger, p.src.String()
+	abs := skew.Abs()
+	if abs > maxSkew || creds.CanExpire && abs >= creds.Expires.Sub(now.Add(skew)) {
+		p.stats.ClockSkew = 0
+		return creds, func() {
+			logger.Warn("awssts: ignoring an implausible clock skew from the source's Date header", "source", src, "skew", skew.String())
+		}
+	}
+	p.stats.ClockSkew = skew
+	if creds.CanExpire {
+		creds.Expires = creds.Expires.Add(-skew)
+	}
+	if abs <= warnSkew {
+		p.skewWarned = 0
+		return creds, nil
+	}
+	if (skew - p.skewWarned).Abs() < skewResolution {
+		return creds, nil
+	}
+	p.skewWarned = skew
+	return creds, func() {
+		logger.Warn("awssts: this machine's clock differs from the source's; expiry times are corrected for it",
+			"source", src, "skew", skew.String(), "expiration", creds.Expires.UTC())
+	}
+}
