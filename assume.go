@@ -76,7 +76,7 @@ func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration,
 	in := &sts.AssumeRoleInput{
 		RoleArn:           aws.String(s.roleARN),
 		RoleSessionName:   aws.String(sessionName(o.RoleSessionNamePrefix, time.Now())),
-		DurationSeconds:   aws.Int32(int32(o.Duration / time.Second)),
+		DurationSeconds:   aws.Int32(int32(s.duration() / time.Second)),
 		ExternalId:        o.ExternalID,
 		Policy:            o.Policy,
 		PolicyArns:        o.PolicyARNs,
@@ -103,6 +103,25 @@ func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration,
 	return creds, responseSkew(out.ResultMetadata), nil
 }
 
+// duration is the DurationSeconds to ask for: Duration, but when the source credentials come
+// from another Provider (NewSessionToken's MFA session), no longer than they have left, so that
+// the role session ends with the MFA session. STS takes no less than 15 minutes.
+func (s *assumeRole) duration() time.Duration {
+	c, ok := s.client.(*sts.Client)
+	if !ok {
+		return s.o.Duration
+	}
+	src, ok := c.Options().Credentials.(*Provider)
+	if !ok {
+		return s.o.Duration
+	}
+	end := src.Stats().Expiration
+	if end.IsZero() {
+		return s.o.Duration
+	}
+	return max(min(s.o.Duration, time.Until(end).Truncate(time.Second)), minDuration)
+}
+
 // stsCredentials turns STS's Credentials into aws.Credentials, with the expiry on STS's clock.
 // A nil or incomplete c gives credentials without keys, which the engine rejects.
 func stsCredentials(c *types.Credentials) aws.Credentials {
@@ -127,20 +146,25 @@ func accountID(s *string) string {
 	return ""
 }
 
-// explain wraps an AssumeRole error, keeping it reachable by errors.As, and says what to
-// change for the two duration limits that a Duration setting runs into.
+// explain wraps an AssumeRole error, keeping it reachable by errors.As.
 func (s *assumeRole) explain(err error) error {
+	return explainDuration("AssumeRole", s.roleARN, s.o.Duration, err)
+}
+
+// explainDuration wraps an error of an action that assumes roleARN, keeping it reachable by
+// errors.As, and says what to change for the two duration limits that Duration runs into.
+func explainDuration(action, roleARN string, d time.Duration, err error) error {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" {
 		msg := apiErr.ErrorMessage()
 		switch {
 		case strings.Contains(msg, "MaxSessionDuration"):
-			return fmt.Errorf("awssts: AssumeRole %s: Duration %v is longer than the role's MaxSessionDuration; lower Duration, or raise the role's MaxSessionDuration (up to 12 h): %w",
-				s.roleARN, s.o.Duration, err)
+			return fmt.Errorf("awssts: %s %s: Duration %v is longer than the role's MaxSessionDuration; lower Duration, or raise the role's MaxSessionDuration (up to 12 h): %w",
+				action, roleARN, d, err)
 		case strings.Contains(msg, "role chaining"):
-			return fmt.Errorf("awssts: AssumeRole %s: Duration %v is over the 1 h limit for role chaining (the source credentials are themselves an assumed role); set Duration to 1h or less, or use long-term source credentials: %w",
-				s.roleARN, s.o.Duration, err)
+			return fmt.Errorf("awssts: %s %s: Duration %v is over the 1 h limit for role chaining (the source credentials are themselves an assumed role); set Duration to 1h or less, or use long-term source credentials: %w",
+				action, roleARN, d, err)
 		}
 	}
-	return fmt.Errorf("awssts: AssumeRole %s: %w", s.roleARN, err)
+	return fmt.Errorf("awssts: %s %s: %w", action, roleARN, err)
 }

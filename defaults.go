@@ -8,5 +8,6 @@ import "time"
 const (
 	DefaultRoleSessionNamePrefix = "asia-release-"
 	DefaultDuration              = 3600 * time.Second
+	DefaultSessionTokenDuration  = 43200 * time.Second // NewSessionToken: 12 h, as STS itself
 	DefaultExpiryWindow          = 600 * time.Second
 )

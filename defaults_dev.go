@@ -9,5 +9,6 @@ import "time"
 const (
 	DefaultRoleSessionNamePrefix = "asia-dev-"
 	DefaultDuration              = 900 * time.Second
+	DefaultSessionTokenDuration  = 900 * time.Second // NewSessionToken: as short as STS allows
 	DefaultExpiryWindow          = 100 * time.Second
 )

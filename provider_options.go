@@ -67,14 +67,40 @@ var (
 
 const sessionNameRuleText = "letters, digits and +=,.@_-"
 
-// newOptions applies optFns to the zero Options, then the defaults, and validates the result.
-func newOptions(optFns []func(*Options)) (Options, error) {
+// applyOptions applies optFns to the zero Options and copies what the result points at.
+func applyOptions(optFns []func(*Options)) Options {
 	var o Options
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	o = o.clone().withDefaults()
-	return o, o.validate()
+	return o.clone()
+}
+
+// newOptions is applyOptions, then the defaults, validated for AssumeRole.
+func newOptions(optFns []func(*Options)) (Options, error) {
+	o := applyOptions(optFns).withDefaults()
+	return o, o.validate(maxDuration)
+}
+
+// reject names the first of fields that o sets, which action does not take.
+func (o Options) reject(action string, fields ...string) error {
+	set := map[string]bool{
+		"RoleSessionNamePrefix": o.RoleSessionNamePrefix != "",
+		"ExternalID":            o.ExternalID != nil,
+		"Policy":                o.Policy != nil,
+		"PolicyARNs":            len(o.PolicyARNs) > 0,
+		"SerialNumber":          o.SerialNumber != nil,
+		"TokenProvider":         o.TokenProvider != nil,
+		"SourceIdentity":        o.SourceIdentity != nil,
+		"Tags":                  len(o.Tags) > 0,
+		"TransitiveTagKeys":     len(o.TransitiveTagKeys) > 0,
+	}
+	for _, f := range fields {
+		if set[f] {
+			return fmt.Errorf("awssts: Options.%s is set, but %s does not take it: leave it unset", f, action)
+		}
+	}
+	return nil
 }
 
 // withDefaults returns o with every zero field set to its default.
@@ -119,17 +145,18 @@ func clonePtr(s *string) *string {
 	return &v
 }
 
-// validate checks o, after withDefaults, against the rules table and STS's own limits.
-// Messages name the field and the allowed range, and never echo a value that may be private.
-func (o Options) validate() error {
+// validate checks o, after withDefaults, against the rules table and STS's own limits, with
+// Duration up to maxDur. Messages name the field and the allowed range, and never echo a value
+// that may be private.
+func (o Options) validate(maxDur time.Duration) error {
 	if n := len(o.RoleSessionNamePrefix); n > maxPrefixLen {
 		return fmt.Errorf("awssts: RoleSessionNamePrefix %q is %d characters: at most %d are allowed, so that the session name stays within %d", o.RoleSessionNamePrefix, n, maxPrefixLen, maxSessionNameLen)
 	}
 	if !sessionNameChars.MatchString(o.RoleSessionNamePrefix) {
 		return fmt.Errorf("awssts: RoleSessionNamePrefix %q: only %s are allowed", o.RoleSessionNamePrefix, sessionNameRuleText)
 	}
-	if o.Duration%time.Second != 0 || o.Duration < minDuration || o.Duration > maxDuration {
-		return fmt.Errorf("awssts: Duration %v: must be whole seconds from %v (900 s) to %v (43200 s)", o.Duration, minDuration, maxDuration)
+	if o.Duration%time.Second != 0 || o.Duration < minDuration || o.Duration > maxDur {
+		return fmt.Errorf("awssts: Duration %v: must be whole seconds from %v (900 s) to %v (%d s)", o.Duration, minDuration, maxDur, maxDur/time.Second)
 	}
 	if o.ExpiryWindow <= 0 || o.ExpiryWindow >= o.Duration {
 		return fmt.Errorf("awssts: ExpiryWindow %v: must be more than 0 and less than Duration (%v)", o.ExpiryWindow, o.Duration)
