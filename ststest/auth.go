@@ -12,7 +12,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// principal is who signed a request: the IAM user of AddUser, or a role session it issued.
+// principal is who signed a request: the IAM user of AddUser, or temporary credentials the
+// server issued (a role session, or the user's own from GetSessionToken).
 type principal struct {
 	arn       string
 	userID    string
