@@ -73,7 +73,9 @@ func TestWebIdentity_TokenFileRotation_SessionNames(t *testing.T) {
 		}
 		write("token-one-must-not-leak")
 		p, err := awssts.NewWebIdentity(sts.NewFromConfig(inMemoryConfig(srv, "", "")), webRole, stscreds.IdentityTokenFile(file),
-			func(o *awssts.Options) { o.RoleSessionNamePrefix, o.Duration, o.ExpiryWindow, o.Prefetch = "irsa-", time.Hour, 10*time.Minute, true })
+			func(o *awssts.Options) {
+				o.RoleSessionNamePrefix, o.Duration, o.ExpiryWindow, o.Prefetch = "irsa-", time.Hour, 10*time.Minute, true
+			})
 		if err != nil {
 			t.Fatal(err)
 		}
