@@ -25,16 +25,20 @@ func responseSkew(md middleware.Metadata) time.Duration {
 	if !ok || skew > -skewResolution && skew < skewResolution {
 		return 0
 	}
-	return skew.Round(time.Second)
+	// The header's whole seconds put the server's clock up to 1 s later than it says.
+	if whole := skew.Truncate(time.Second); whole < skew {
+		return whole + time.Second
+	}
+	return skew.Truncate(time.Second)
 }
 
 // toLocalClock converts creds.Expires from the source's clock to this machine's, and keeps
-// the skew for Stats. An implausible skew (over 12 h, or more than the credentials' life) is
-// ignored with a Warn. It returns the log line to write once p.mu is released. p.mu must be held.
+// the skew for Stats. An implausible skew (over 12 h, or more than the credentials' life by
+// more than the Date header can tell) is ignored with a Warn. It returns the log line to write once p.mu is released. p.mu must be held.
 func (p *Provider) toLocalClock(creds aws.Credentials, skew time.Duration, now time.Time) (aws.Credentials, func()) {
 	logger, src := p.logger, p.src.String()
 	abs := skew.Abs()
-	if abs > maxSkew || creds.CanExpire && abs >= creds.Expires.Sub(now.Add(skew)) {
+	if abs > maxSkew || creds.CanExpire && abs > creds.Expires.Sub(now.Add(skew))+skewResolution {
 		p.stats.ClockSkew = 0
 		return creds, func() {
 			logger.Warn("awssts: ignoring an implausible clock skew from the source's Date header", "source", src, "skew", skew.String())
