@@ -78,7 +78,7 @@ func prefetchLoop(ctx context.Context, wp weak.Pointer[Provider], r *renewal) {
 		}
 		if p := wp.Value(); p != nil {
 			if _, err := p.refresh(ctx, p.prefetchDue); err == nil {
-				p.cache.Load().Invalidate()
+				p.dropCached()
 			}
 		}
 		if ctx.Err() != nil {

@@ -25,10 +25,12 @@ import (
 // Provider caches credentials from one source and renews them behind its callers. It is
 // safe for concurrent use; one renewal is one source call, however many goroutines ask.
 //
-// Retrieve is that of an aws.CredentialsCache, so the cached path costs what the bare cache
-// costs. As with that cache, the Expires it returns is when the credentials will be renewed
-// (ExpiryWindow before the real expiry); Stats().Expiration is the real expiry.
+// Retrieve goes through an aws.CredentialsCache, and keeps the cache's last answer where one
+// atomic load finds it, so the cached path costs what the bare cache costs. As with that cache,
+// the Expires it returns is when the credentials will be renewed (ExpiryWindow before the real
+// expiry); Stats().Expiration is the real expiry.
 type Provider struct {
+	hot    atomic.Pointer[aws.Credentials]      // the cache's last answer, until it expires
 	cache  atomic.Pointer[aws.CredentialsCache] // replaced whole by Invalidate
 	src    source
 	window time.Duration
@@ -90,11 +92,34 @@ func (p *Provider) newCache() *aws.CredentialsCache {
 
 // Retrieve returns the held credentials, or fetches them when nothing usable is held.
 func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	if c := p.hot.Load(); c != nil && !c.Expired() {
+		return *c, nil
+	}
+	return p.retrieve(ctx)
+}
+
+// retrieve asks the cache, and keeps its answer for the cached path unless an Invalidate came
+// in the meantime.
+func (p *Provider) retrieve(ctx context.Context) (aws.Credentials, error) {
+	p.mu.Lock()
+	gen := p.gen
+	p.mu.Unlock()
 	c, err := p.cache.Load().Retrieve(ctx)
 	if err != nil {
 		return c, unwrapCacheError(err)
 	}
+	p.mu.Lock()
+	if p.gen == gen {
+		p.hot.Store(&c)
+	}
+	p.mu.Unlock()
 	return c, nil
+}
+
+// dropCached makes the next Retrieve ask the cache, and the cache ask the engine.
+func (p *Provider) dropCached() {
+	p.hot.Store(nil)
+	p.cache.Load().Invalidate()
 }
 
 // unwrapCacheError drops the prefix of our own aws.CredentialsCache, so that behind the SDK's
@@ -115,8 +140,9 @@ func (p *Provider) Invalidate() {
 	p.current = aws.Credentials{}
 	p.gen++
 	p.failing, p.retryAt, p.lastErr = 0, time.Time{}, nil
-	p.mu.Unlock()
+	p.hot.Store(nil)
 	p.cache.Store(p.newCache())
+	p.mu.Unlock()
 }
 
 // ProviderSources reports the source, for the SDK's user agent.

@@ -105,7 +105,7 @@ func (p *Provider) renewInBackground() {
 		p.mu.Lock()
 		p.renewing = nil
 		p.mu.Unlock()
-		p.cache.Load().Invalidate()
+		p.dropCached()
 	}()
 }
 

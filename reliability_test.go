@@ -32,6 +32,7 @@ func TestLongOutage_NothingIssued_BacksOff_RecoversWithin30s(t *testing.T) {
 				t.Errorf("prefetch=%v: last error %v, want the wrapped STS error and when it is tried next", prefetch, res.lastErr)
 			}
 
+			_, _ = p.Retrieve(context.Background()) // a call now if the backoff just ended
 			calls := f.count()
 			start := time.Now()
 			_, err := p.Retrieve(context.Background())
