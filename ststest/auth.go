@@ -12,12 +12,15 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// principal is who signed a request: the IAM user of AddUser, or a role session it issued.
+// principal is who signed a request: the IAM user of AddUser, or temporary credentials the
+// server issued (a role session, or the user's own from GetSessionToken).
 type principal struct {
-	arn     string
-	userID  string
-	account string
-	chained bool // an assumed role, so a further AssumeRole is role chaining
+	arn       string
+	userID    string
+	account   string
+	chained   bool // an assumed role, so a further AssumeRole is role chaining
+	temporary bool // temporary credentials the server issued
+	mfa       bool // authenticated with MFA
 }
 
 // sigv4Auth is the parsed Authorization header of a SigV4 request.
@@ -52,6 +55,9 @@ func (s *Server) authenticate(r *http.Request, body []byte) (principal, *apiErro
 	}
 	if auth.service != "sts" {
 		return principal{}, errSignature("Credential should be scoped to correct service: 'sts'.")
+	}
+	if apiErr := checkSigningTime(signingTime, s.now()); apiErr != nil {
+		return principal{}, apiErr
 	}
 
 	creds, p, apiErr := s.lookupKey(auth.accessKeyID, r.Header.Get("X-Amz-Security-Token"))
@@ -101,11 +107,11 @@ func (s *Server) lookupKey(accessKeyID, token string) (aws.Credentials, principa
 	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(sess.token)) != 1 {
 		return aws.Credentials{}, principal{}, errInvalidToken()
 	}
-	if !time.Now().Before(sess.expiration) {
+	if !s.now().Before(sess.expiration) {
 		return aws.Credentials{}, principal{}, &apiError{http.StatusForbidden, "ExpiredToken", "The security token included in the request is expired"}
 	}
 	return aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: sess.secret, SessionToken: sess.token},
-		principal{arn: sess.arn, userID: sess.userID, account: sess.account, chained: true}, nil
+		principal{arn: sess.arn, userID: sess.userID, account: sess.account, chained: sess.role, temporary: true, mfa: sess.mfa}, nil
 }
 
 // parseAuthorization splits "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request,

@@ -1,30 +1,49 @@
 // Package ststest runs a local AWS Security Token Service on 127.0.0.1 for tests and demos.
 // The unmodified aws-sdk-go-v2 STS client talks to it as it would to STS, with no AWS account.
 //
-// The server speaks the STS query protocol (version 2011-06-15) for AssumeRole and
-// GetCallerIdentity. It verifies the SigV4 signature of every request by re-signing it with
-// the SDK's own signer, answers in the XML shapes real STS uses, and returns real STS error
-// codes with their HTTP statuses:
+// The server speaks the STS query protocol (version 2011-06-15) for AssumeRole,
+// AssumeRoleWithWebIdentity, GetSessionToken and GetCallerIdentity. It verifies the SigV4
+// signature of every request by re-signing it with the SDK's own signer (only
+// AssumeRoleWithWebIdentity may come unsigned, as the SDK sends it), answers in the XML shapes
+// real STS uses, and returns real STS error codes with their HTTP statuses:
 //
 //	InvalidClientTokenId   403  unknown access key, or a wrong or missing session token
-//	SignatureDoesNotMatch  403  the signature does not match the secret
+//	SignatureDoesNotMatch  403  the signature does not match the secret, or its X-Amz-Date
+//	                            is more than 5 minutes from the server's clock
 //	ExpiredToken           403  credentials it issued have expired (a smithy.GenericAPIError
-//	                            in the SDK, as from STS; types.ExpiredTokenException is
-//	                            for web identity tokens)
-//	AccessDenied           403  the role was never added with AddRole
-//	ValidationError        400  DurationSeconds outside 900..43200, above the role's
-//	                            MaxSessionDuration, above 1 h for role chaining, or a
-//	                            RoleSessionName that is not 2..64 of [\w+=,.@-]
+//	                            in the SDK, as from STS)
+//	AccessDenied           403  the role was never added with AddRole, it requires MFA that
+//	                            the caller lacks, a wrong MFA code, or GetSessionToken with
+//	                            temporary credentials
+//	InvalidIdentityToken   400  a web identity token that was not accepted
+//	ExpiredTokenException  400  a web identity token whose exp claim has passed
+//	ValidationError        400  DurationSeconds outside 900..43200 (900..129600 for
+//	                            GetSessionToken), above the role's MaxSessionDuration, above
+//	                            1 h for role chaining, a RoleSessionName that is not 2..64
+//	                            of [\w+=,.@-], or an MFA TokenCode that is not 6 digits
 //
 // Malformed requests get MissingAuthenticationToken, IncompleteSignature, InvalidAction or
 // MalformedQueryString, also as STS names them.
 //
 // Credentials it issues look like STS's (an ASIA… key ID, a secret, a session token and an
 // Expiration in whole seconds) and work against the same server, so role chaining and
-// GetCallerIdentity behave as they do on AWS.
+// GetCallerIdentity behave as they do on AWS. Credentials from GetSessionToken act as the
+// IAM user: AssumeRole with them is not role chaining, and GetSessionToken with them is
+// refused.
 //
-// Fail and Delay inject faults into the next calls, and Calls reports every call received,
-// so that tests can assert on retries and on how many times STS was asked.
+// AddMFADevice sets the code an MFA device shows, and RequireMFA makes a role demand MFA,
+// given with AssumeRole or carried by credentials that GetSessionToken issued with MFA.
+// AddWebIdentityToken and SetWebIdentityTokenCheck decide which web identity tokens
+// AssumeRoleWithWebIdentity accepts; NewWebIdentityToken makes one shaped like an OIDC ID
+// token.
+//
+// Fail and Delay inject faults into the next calls, FailAction and DelayAction into the next
+// calls of one action, and Calls reports every call received, so that tests can assert on
+// retries and on how many times STS was asked.
+//
+// SetClockSkew moves the server's clock away from this machine's: the Date header of every
+// answer, every Expiration and every expiry check follow it, and so does the 5-minute window
+// of signing times, from which the SDK recovers by itself (see SetClockSkew).
 //
 // NewServer listens on TCP like httptest.NewServer. NewInMemoryServer carries the same HTTP
 // over net.Pipe for tests inside a testing/synctest bubble, where credentials can expire and

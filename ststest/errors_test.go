@@ -204,7 +204,7 @@ func TestRawRequests(t *testing.T) {
 			r.Header.Set("X-Amz-Date", time.Now().Add(time.Hour).UTC().Format("20060102T150405Z"))
 		}, 403, "SignatureDoesNotMatch"},
 		{"signed for another service", http.MethodPost, identity, "s3", nil, 403, "SignatureDoesNotMatch"},
-		{"unknown action", http.MethodPost, url.Values{"Action": {"GetSessionToken"}, "Version": {"2011-06-15"}}, "sts", nil, 400, "InvalidAction"},
+		{"unknown action", http.MethodPost, url.Values{"Action": {"GetFederationToken"}, "Version": {"2011-06-15"}}, "sts", nil, 400, "InvalidAction"},
 		{"wrong version", http.MethodPost, url.Values{"Action": {"GetCallerIdentity"}, "Version": {"2010-01-01"}}, "sts", nil, 400, "InvalidAction"},
 		{"missing RoleSessionName", http.MethodPost, url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"}, "RoleArn": {testRole}}, "sts", nil, 400, "ValidationError"},
 		{"DurationSeconds not a number", http.MethodPost, url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"}, "RoleArn": {testRole}, "RoleSessionName": {"ss"}, "DurationSeconds": {"1h"}}, "sts", nil, 400, "ValidationError"},

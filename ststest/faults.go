@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -21,8 +22,9 @@ const (
 	MalformedResponse
 	// ConnectionReset resets the TCP connection (SO_LINGER 0) instead of answering.
 	ConnectionReset
-	// ExpiredCredentials lets AssumeRole succeed with credentials whose Expiration has passed.
-	// Only AssumeRole calls take it; other calls pass it by.
+	// ExpiredCredentials lets a call that issues credentials (AssumeRole,
+	// AssumeRoleWithWebIdentity, GetSessionToken) succeed with credentials whose Expiration
+	// has passed on the server's clock. Only those calls take it; other calls pass it by.
 	ExpiredCredentials
 	// EmptyResponse answers 200 with no body at all, as a broken proxy might.
 	EmptyResponse
@@ -52,25 +54,44 @@ func (k FaultKind) String() string {
 
 // fault is one injection waiting in the queue, with the number of calls it still applies to.
 type fault struct {
-	kind  FaultKind
-	delay time.Duration
-	left  int
+	action string // "" for any
+	kind   FaultKind
+	delay  time.Duration
+	left   int
 }
+
+// The STS actions the server serves, and those of them that issue credentials.
+var (
+	credentialActions = []string{"AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken"}
+	actions           = append(slices.Clone(credentialActions), "GetCallerIdentity")
+)
 
 // Fail makes the next n calls fail with kind, before their signature is checked. Faults queue
 // up in the order they are injected: Fail(Throttling, 2) then Fail(InternalFailure, 1)
 // throttles two calls and fails the third. It panics on a kind not declared here.
 func (s *Server) Fail(kind FaultKind, n int) {
+	s.FailAction("", kind, n)
+}
+
+// FailAction is Fail for the calls of one action only, such as "GetSessionToken"; calls of
+// other actions pass these faults by. action "" means any action, as in Fail. It panics on an
+// action the server does not serve.
+func (s *Server) FailAction(action string, kind FaultKind, n int) {
 	if kind < Throttling || kind > EmptyResponse {
 		panic(fmt.Sprintf("ststest: Fail: unknown %v", kind))
 	}
-	s.inject(fault{kind: kind, left: n})
+	s.inject(fault{action: action, kind: kind, left: n})
 }
 
 // Delay holds each of the next n calls for d before serving it normally. A client that gives
 // up, or Close, ends the wait early and the connection is reset.
 func (s *Server) Delay(d time.Duration, n int) {
-	s.inject(fault{delay: d, left: n})
+	s.DelayAction("", d, n)
+}
+
+// DelayAction is Delay for the calls of one action only, as FailAction is for Fail.
+func (s *Server) DelayAction(action string, d time.Duration, n int) {
+	s.inject(fault{action: action, delay: d, left: n})
 }
 
 // Recover drops every fault and delay still queued, so the next call is served normally.
@@ -82,6 +103,9 @@ func (s *Server) Recover() {
 }
 
 func (s *Server) inject(f fault) {
+	if f.action != "" && !slices.Contains(actions, f.action) {
+		panic(fmt.Sprintf("ststest: no fault can apply to %q: the server serves %v", f.action, actions))
+	}
 	if f.left <= 0 {
 		return
 	}
@@ -96,7 +120,7 @@ func (s *Server) takeFault(action string) fault {
 	defer s.mu.Unlock()
 	for i := range s.faults {
 		f := &s.faults[i]
-		if f.kind == ExpiredCredentials && action != "AssumeRole" {
+		if f.action != "" && f.action != action || f.kind == ExpiredCredentials && !slices.Contains(credentialActions, action) {
 			continue
 		}
 		taken := *f

@@ -39,16 +39,19 @@ func TestThrottlingIsRetriedByTheDefaultRetryer(t *testing.T) {
 	}
 }
 
+// errorFaults are the faults answered with an STS error, with its HTTP status and code.
+var errorFaults = []struct {
+	kind   ststest.FaultKind
+	status int
+	code   string
+}{
+	{ststest.Throttling, http.StatusBadRequest, "Throttling"},
+	{ststest.InternalFailure, http.StatusInternalServerError, "InternalFailure"},
+	{ststest.ServiceUnavailable, http.StatusServiceUnavailable, "ServiceUnavailable"},
+}
+
 func TestServerErrors(t *testing.T) {
-	for _, tc := range []struct {
-		kind   ststest.FaultKind
-		status int
-		code   string
-	}{
-		{ststest.Throttling, http.StatusBadRequest, "Throttling"},
-		{ststest.InternalFailure, http.StatusInternalServerError, "InternalFailure"},
-		{ststest.ServiceUnavailable, http.StatusServiceUnavailable, "ServiceUnavailable"},
-	} {
+	for _, tc := range errorFaults {
 		t.Run(tc.kind.String(), func(t *testing.T) {
 			srv := newServer(t)
 			srv.Fail(tc.kind, 1)

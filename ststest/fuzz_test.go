@@ -25,10 +25,25 @@ func FuzzRequest(f *testing.F) {
 	f.Add("Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws&DurationSeconds=-1&RoleSessionName=%00", "", true)
 	f.Add("%zz", "AWS4-HMAC-SHA256 Credential=AKIA/2026/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00", false)
 	f.Add("Action=AssumeRole", "AWS4-HMAC-SHA256 Credential=", false)
+	token := ststest.NewWebIdentityToken(testIssuer, testSubject, testAudience, time.Now().Add(time.Hour))
+	webIdentity := "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + testRole + "&RoleSessionName=web&WebIdentityToken="
+	f.Add(webIdentity+token+"&ProviderId=example.com&PolicyArns.member.1.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnly", "", false)
+	f.Add(webIdentity+"ok.e30.x&DurationSeconds=900", "", false)
+	f.Add(webIdentity+"no.%7B%7D.x&DurationSeconds=43201", "", true)
+	f.Add("Action=GetSessionToken&Version=2011-06-15&DurationSeconds=129600&SerialNumber="+testMFASerial+"&TokenCode="+testMFACode, "", true)
+	f.Add("Action=GetSessionToken&Version=2011-06-15&DurationSeconds=x&TokenCode=12a", "", true)
 	srv := ststest.NewInMemoryServer()
 	defer srv.Close()
 	srv.AddUser(testKeyID, testSecret)
 	srv.AddRole(testRole, 0)
+	srv.AddMFADevice(testMFASerial, testMFACode)
+	srv.AddWebIdentityToken(token)
+	srv.SetWebIdentityTokenCheck(func(token string) error {
+		if strings.HasPrefix(token, "ok") {
+			return nil
+		}
+		return errors.New(`rejected <"&">`)
+	})
 	client := srv.Client()
 	f.Fuzz(func(t *testing.T, body, authorization string, sign bool) {
 		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/awssts/awssts"
 	"github.com/awssts/awssts/ststest"
@@ -31,15 +30,14 @@ func newInMemoryServer(t *testing.T) *ststest.Server {
 func TestInMemoryIssuedCredentialsExpire(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := newInMemoryServer(t)
-		withPipes := func(o *sts.Options) { o.HTTPClient = srv.Client() }
-		out, err := assumeRole(t.Context(), newClient(srv, userCreds(), withPipes), testRole, "short", 900)
+		out, err := assumeRole(t.Context(), newClient(srv, userCreds(), pipesOf(srv)), testRole, "short", 900)
 		if err != nil {
 			t.Fatalf("AssumeRole: %v", err)
 		}
 		if want := time.Now().Add(15 * time.Minute); !out.Credentials.Expiration.Equal(want) {
 			t.Errorf("Expiration = %v, want %v", out.Credentials.Expiration, want)
 		}
-		c := newClient(srv, sdkCreds(out), withPipes)
+		c := newClient(srv, sdkCreds(out), pipesOf(srv))
 		time.Sleep(15*time.Minute - time.Second)
 		if _, err := c.GetCallerIdentity(t.Context(), nil); err != nil {
 			t.Fatalf("GetCallerIdentity a second before expiry: %v", err)

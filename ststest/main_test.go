@@ -80,6 +80,10 @@ func issue(t *testing.T, srv *ststest.Server, duration int32) aws.Credentials {
 	return sdkCreds(out)
 }
 
+func staticSource(c aws.Credentials) aws.CredentialsProvider {
+	return credentials.StaticCredentialsProvider{Value: c}
+}
+
 func sdkCreds(out *sts.AssumeRoleOutput) aws.Credentials {
 	c := out.Credentials
 	return aws.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken}

@@ -69,6 +69,37 @@ type getCallerIdentityResult struct {
 	Account string
 }
 
+type assumeRoleWithWebIdentityResponse struct {
+	XMLName          xml.Name                        `xml:"https://sts.amazonaws.com/doc/2011-06-15/ AssumeRoleWithWebIdentityResponse"`
+	Result           assumeRoleWithWebIdentityResult `xml:"AssumeRoleWithWebIdentityResult"`
+	ResponseMetadata responseMetadata
+}
+
+func (r *assumeRoleWithWebIdentityResponse) setRequestID(id string) {
+	r.ResponseMetadata.setRequestID(id)
+}
+
+type assumeRoleWithWebIdentityResult struct {
+	SubjectFromWebIdentityToken string `xml:",omitempty"`
+	Audience                    string `xml:",omitempty"`
+	AssumedRoleUser             assumedRoleUser
+	Credentials                 credentialsXML
+	Provider                    string `xml:",omitempty"`
+	PackedPolicySize            int    `xml:",omitempty"`
+}
+
+type getSessionTokenResponse struct {
+	XMLName          xml.Name              `xml:"https://sts.amazonaws.com/doc/2011-06-15/ GetSessionTokenResponse"`
+	Result           getSessionTokenResult `xml:"GetSessionTokenResult"`
+	ResponseMetadata responseMetadata
+}
+
+func (r *getSessionTokenResponse) setRequestID(id string) { r.ResponseMetadata.setRequestID(id) }
+
+type getSessionTokenResult struct {
+	Credentials credentialsXML
+}
+
 // apiError is an STS error: its HTTP status, its code and its message.
 type apiError struct {
 	status  int

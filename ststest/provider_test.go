@@ -91,6 +91,7 @@ func TestProviderAssumesRole(t *testing.T) {
 
 func TestProviderPassesOptions(t *testing.T) {
 	srv := newServer(t)
+	srv.AddMFADevice("arn:aws:iam::123456789012:mfa/ststest", "123456")
 	p := newProvider(t, providerConfig(srv, userSource(), noRetries), longRole, func(o *awssts.Options) {
 		o.Duration = 2 * time.Hour
 		o.RoleSessionNamePrefix = "ci-job-7-"

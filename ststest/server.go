@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -39,39 +40,17 @@ type Server struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	mu       sync.Mutex
-	users    map[string]string  // access key ID → secret access key
-	roles    map[string]role    // role ARN → role
-	sessions map[string]session // issued access key ID → temporary credentials
-	faults   []fault
-	calls    []Call
-}
+	skew atomic.Int64 // the server's clock minus this machine's, in nanoseconds
 
-// Call is one request the server received, whatever its outcome. It never holds a secret,
-// a session token or a signature.
-type Call struct {
-	Time   time.Time
-	Action string // "AssumeRole", "GetCallerIdentity", or whatever the request asked for
-
-	// AccessKeyID is the key in the request's SigV4 Credential, known to the server or not.
-	AccessKeyID string
-
-	// The AssumeRole parameters, as sent; DurationSeconds is 0 when omitted or not a number.
-	RoleARN         string
-	RoleSessionName string
-	DurationSeconds int32
-	ExternalID      string
-	SerialNumber    string
-	TokenCode       string
-	SourceIdentity  string
-
-	// Fault and Delay are what Fail and Delay injected into this call, if anything.
-	Fault FaultKind
-	Delay time.Duration
-
-	// ErrorCode is the STS error code the call was answered with; "" means success, or no
-	// answer at all for ConnectionReset and for a Delay the client gave up on.
-	ErrorCode string
+	mu            sync.Mutex
+	users         map[string]string  // access key ID → secret access key
+	roles         map[string]role    // role ARN → role
+	sessions      map[string]session // issued access key ID → temporary credentials
+	mfaCodes      map[string]string  // MFA device serial number → its current code
+	webTokens     map[string]bool    // web identity tokens that AddWebIdentityToken accepted
+	webTokenCheck func(token string) error
+	faults        []fault
+	calls         []Call
 }
 
 type role struct {
@@ -80,6 +59,7 @@ type role struct {
 	name       string
 	id         string // AROA…
 	maxSession time.Duration
+	requireMFA bool
 }
 
 // NewServer starts a Server on a random port of 127.0.0.1. It has no users and no roles yet.
@@ -92,10 +72,12 @@ func NewServer() *Server {
 
 func newServer(start func(http.Handler) *httptest.Server) *Server {
 	s := &Server{
-		done:     make(chan struct{}),
-		users:    make(map[string]string),
-		roles:    make(map[string]role),
-		sessions: make(map[string]session),
+		done:      make(chan struct{}),
+		users:     make(map[string]string),
+		roles:     make(map[string]role),
+		sessions:  make(map[string]session),
+		mfaCodes:  make(map[string]string),
+		webTokens: make(map[string]bool),
 	}
 	s.hs = start(http.HandlerFunc(s.serveHTTP))
 	return s
@@ -118,7 +100,8 @@ func (s *Server) Close() {
 }
 
 // AddUser registers a long-term access key of the IAM user UserARN. Requests signed with it
-// may assume any role added with AddRole.
+// may assume any role added with AddRole (with MFA, if RequireMFA says so) and call
+// GetSessionToken.
 func (s *Server) AddUser(accessKeyID, secretAccessKey string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,14 +132,8 @@ func (s *Server) AddRole(roleARN string, maxSessionDuration time.Duration) {
 	s.roles[roleARN] = r
 }
 
-// Calls returns a copy of every call received so far, oldest first.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
-
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.setDate(w)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	if err != nil {
 		writeError(w, errMalformedQuery("the request body could not be read: "+err.Error()))
@@ -172,9 +149,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	call.Fault, call.Delay = f.kind, f.delay
 	id := s.record(call)
 
-	if f.delay > 0 && !s.wait(r, f.delay) {
-		resetConnection(w)
-		return
+	if f.delay > 0 {
+		if !s.wait(r, f.delay) {
+			resetConnection(w)
+			return
+		}
+		s.setDate(w)
 	}
 	switch f.kind {
 	case ConnectionReset:
@@ -192,43 +172,34 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	p, apiErr := s.authenticate(r, body)
-	if apiErr != nil {
-		s.answer(w, id, nil, apiErr)
-		return
+	var p principal
+	if call.Action != "AssumeRoleWithWebIdentity" || r.Header.Get("Authorization") != "" {
+		var apiErr *apiError
+		if p, apiErr = s.authenticate(r, body); apiErr != nil {
+			s.answer(w, id, nil, apiErr)
+			return
+		}
 	}
 	if v := params.Get("Version"); v != apiVersion {
 		s.answer(w, id, nil, errInvalidAction(call.Action, v))
 		return
 	}
+	expired := f.kind == ExpiredCredentials
+	var out response
+	var apiErr *apiError
 	switch call.Action {
 	case "AssumeRole":
-		out, apiErr := s.assumeRole(p, params, f.kind == ExpiredCredentials)
-		s.answer(w, id, out, apiErr)
+		out, apiErr = s.assumeRole(p, params, expired)
+	case "AssumeRoleWithWebIdentity":
+		out, apiErr = s.assumeRoleWithWebIdentity(params, expired)
+	case "GetSessionToken":
+		out, apiErr = s.getSessionToken(p, params, expired)
 	case "GetCallerIdentity":
-		s.answer(w, id, getCallerIdentity(p), nil)
+		out = getCallerIdentity(p)
 	default:
-		s.answer(w, id, nil, errInvalidAction(call.Action, apiVersion))
+		apiErr = errInvalidAction(call.Action, apiVersion)
 	}
-}
-
-// answer records the outcome of call id before the client can see it, then writes it.
-func (s *Server) answer(w http.ResponseWriter, id int, out response, apiErr *apiError) {
-	if apiErr != nil {
-		s.mu.Lock()
-		s.calls[id].ErrorCode = apiErr.code
-		s.mu.Unlock()
-		writeError(w, apiErr)
-		return
-	}
-	writeResponse(w, out)
-}
-
-func (s *Server) record(c Call) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = append(s.calls, c)
-	return len(s.calls) - 1
+	s.answer(w, id, out, apiErr)
 }
 
 // wait sleeps for d and reports whether it did, rather than the client leaving or the server
@@ -256,22 +227,4 @@ func requestParams(r *http.Request, body []byte) (url.Values, error) {
 		return url.ParseQuery(r.URL.RawQuery)
 	}
 	return nil, fmt.Errorf("method %s is not supported", r.Method)
-}
-
-func newCall(r *http.Request, params url.Values) Call {
-	c := Call{
-		Time:            time.Now(),
-		Action:          params.Get("Action"),
-		AccessKeyID:     parseAuthorization(r.Header.Get("Authorization")).accessKeyID,
-		RoleARN:         params.Get("RoleArn"),
-		RoleSessionName: params.Get("RoleSessionName"),
-		ExternalID:      params.Get("ExternalId"),
-		SerialNumber:    params.Get("SerialNumber"),
-		TokenCode:       params.Get("TokenCode"),
-		SourceIdentity:  params.Get("SourceIdentity"),
-	}
-	if d, ok := durationSeconds(params); ok {
-		c.DurationSeconds = d
-	}
-	return c
 }
