@@ -117,10 +117,12 @@ func shut(p aws.CredentialsProvider) {
 	}
 }
 
-// forEach runs f once per contender, each in a subtest and a synctest bubble of its own.
-func forEach(t *testing.T, f func(*testing.T, contender)) {
-	for _, c := range everyone {
-		t.Run(c.name, func(t *testing.T) {
+func (c contender) label() string { return c.name }
+
+// forEach runs f once per contender of cs, each in a subtest and a synctest bubble of its own.
+func forEach[C interface{ label() string }](t *testing.T, cs []C, f func(*testing.T, C)) {
+	for _, c := range cs {
+		t.Run(c.label(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) { f(t, c) })
 		})
 	}

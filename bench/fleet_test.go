@@ -76,7 +76,7 @@ func peakToMean(counts []int) float64 {
 // Row 5: a fleet started in the same second spreads its prefetch refreshes over the jitter
 // range (650-710 s before expiry); the anchor refreshes in one spike.
 func TestFleetSpread(t *testing.T) {
-	forEach(t, func(t *testing.T, c contender) {
+	forEach(t, everyone, func(t *testing.T, c contender) {
 		firstCalls, before := fleetRefreshes(t, c, fleetSize)
 		if firstCalls != fleetSize || len(before) != fleetSize {
 			t.Fatalf("%d first calls and %d refreshes from %d providers, want one each", firstCalls, len(before), fleetSize)

@@ -8,7 +8,7 @@ import (
 // Row 3: STS fails from the second call on, while 50 goroutines call Retrieve once a second
 // until 1 minute before the real expiry. awssts serves the held credentials; the anchor errs.
 func TestOutage(t *testing.T) {
-	forEach(t, func(t *testing.T, c contender) {
+	forEach(t, everyone, func(t *testing.T, c contender) {
 		s, p := issued(t, c, 100*time.Millisecond)
 		s.setDown(true)
 		_, expiry := s.calls()

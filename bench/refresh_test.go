@@ -8,7 +8,7 @@ import (
 // Row 2: 50 goroutines call Retrieve once a second for 3 simulated hours against an STS that
 // takes 100 ms. With prefetch no call waits; with the anchor every refresh holds its callers.
 func TestRefreshWait(t *testing.T) {
-	forEach(t, func(t *testing.T, c contender) {
+	forEach(t, everyone, func(t *testing.T, c contender) {
 		s, p := issued(t, c, 100*time.Millisecond)
 		got := callEverySecond(p, 50, time.Now().Add(3*time.Hour))
 		shut(p)

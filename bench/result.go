@@ -1,7 +1,8 @@
 // Package bench measures awssts against what a user would otherwise write: the SDK's
-// stscreds.NewAssumeRoleProvider in an aws.CredentialsCache. scripts/bench runs it.
+// stscreds.NewAssumeRoleProvider in an aws.CredentialsCache for New, and the wrapped source
+// itself in an aws.CredentialsCache for Wrap. scripts/bench runs it.
 //
-// Its Test functions replay rows 2-5 of BENCHMARKS.md under testing/synctest, where the
+// Its Test functions replay the count rows of BENCHMARKS.md under testing/synctest, where the
 // counts are deterministic, assert the targets and log each Result; its Benchmark functions
 // time rows 1, 4 and 6. The only non-test code is Result, shared with bench/report.
 package bench
@@ -12,9 +13,9 @@ const ReportPrefix = "REPORT "
 
 // Result is one contender in one scenario of a row of BENCHMARKS.md.
 type Result struct {
-	Row       string  `json:"row"`  // refresh, outage, burst/GOROUTINES or fleet
-	Case      string  `json:"case"` // the contender
-	Calls     int     `json:"calls"`
+	Row       string  `json:"row"`   // refresh, outage, burst/GOROUTINES, fleet, long-outage, wrap-…, skew
+	Case      string  `json:"case"`  // the contender
+	Calls     int     `json:"calls"` // source calls: AssumeRole, or Retrieve of the wrapped source
 	Retrieves int     `json:"retrieves,omitempty"`
 	Waited    int     `json:"waited,omitempty"` // Retrieve calls that took any time
 	WorstMS   float64 `json:"worst_ms,omitempty"`
@@ -22,4 +23,9 @@ type Result struct {
 	Ratio     float64 `json:"ratio,omitempty"` // burst: time / STS latency; fleet: peak-to-mean
 	Hist      []int   `json:"hist,omitempty"`
 	HistFrom  int     `json:"hist_from_s,omitempty"` // seconds before expiry where Hist begins
+
+	Keys       int     `json:"keys,omitempty"`        // distinct credentials the source issued
+	RecoveryMS float64 `json:"recovery_ms,omitempty"` // from the source's recovery to the first Retrieve that succeeded
+	Expired    int     `json:"expired,omitempty"`     // signed requests that STS answered with ExpiredToken
+	SkewS      float64 `json:"skew_s,omitempty"`      // Stats().ClockSkew of awssts, in seconds
 }

@@ -36,7 +36,8 @@ const (
 func (r *results) rows() []row {
 	rows := []row{r.hotPath(), r.refreshWait(), r.outage(), r.burst("4a", 1), r.burst("4b", 100), r.burst("4c", 10000), r.fleet(),
 		r.http("6a", "first", "HTTP to ststest on loopback: a new provider's first Retrieve (one signed AssumeRole)"),
-		r.http("6b", "cached", "HTTP to ststest on loopback: the cached Retrieve after it")}
+		r.http("6b", "cached", "HTTP to ststest on loopback: the cached Retrieve after it"),
+		r.longOutage(), r.wrapRefreshWait(), r.wrapOutage(), r.wrapSame(), r.clockSkew()}
 	for _, w := range rows {
 		if !w.met && w.test != "" {
 			r.notes = append(r.notes, fmt.Sprintf("Row %s missed %q; `go test ./bench -run %s -v` says why.", w.id, w.target, w.test))
@@ -65,9 +66,7 @@ func (r *results) hotPath() row {
 
 func (r *results) refreshWait() row {
 	w := row{id: "2", measure: "refresh wait: Retrieve calls that waited, the worst wait (50 goroutines × 1/s, 3 simulated h, STS 100 ms)", target: "prefetch: 0 and 0", test: "TestRefreshWait"}
-	r.each(&w, "refresh", func(_ string, c bench.Result) string {
-		return fmt.Sprintf("%s of %s waited, worst %s; %d STS calls", commas(c.Waited), commas(c.Retrieves), msText(c.WorstMS), c.Calls)
-	})
+	r.each(&w, "refresh", waitCell("STS"))
 	c, ok := r.c["refresh/"+prefetch]
 	w.met = ok && c.Waited == 0 && c.WorstMS == 0
 	return w
@@ -75,18 +74,8 @@ func (r *results) refreshWait() row {
 
 func (r *results) outage() row {
 	w := row{id: "3", measure: "outage: errors served while the credentials were valid, STS calls (STS down after the first issue, until 1 min before expiry)", target: "0 errors, ≤ 40 calls", test: "TestOutage"}
-	r.each(&w, "outage", func(_ string, c bench.Result) string {
-		s := fmt.Sprintf("**%s errors**, %d STS calls", commas(c.Errors), c.Calls)
-		if c.Waited > 0 {
-			s += fmt.Sprintf("; %s of %s Retrieves waited %s", commas(c.Waited), commas(c.Retrieves), msText(c.WorstMS))
-		}
-		return s
-	})
-	w.met = true
-	for _, name := range []string{prefetch, onDemand} {
-		c, ok := r.c["outage/"+name]
-		w.met = w.met && ok && c.Errors == 0 && c.Calls <= 40
-	}
+	r.each(&w, "outage", outageCell("STS"))
+	w.met = r.awssts("outage", func(c bench.Result) bool { return c.Errors == 0 && c.Calls <= 40 })
 	return w
 }
 
