@@ -10,7 +10,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awssts/awssts"
 )
@@ -34,6 +36,47 @@ func ExampleNewFromConfig() {
 	cfg.Credentials = p // or config.LoadDefaultConfig(ctx, config.WithCredentialsProvider(p))
 	client := s3.NewFromConfig(cfg)
 	_ = client
+}
+
+// Any provider of the default chain (IMDS, the container endpoint, web identity, SSO,
+// credential_process) behind the engine: renewed behind the callers, served through an outage.
+func ExampleWrap() {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := awssts.Wrap(cfg.Credentials, func(o *awssts.WrapOptions) { o.Prefetch = true })
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	cfg.Credentials = p // clients built from cfg use p directly, with no second cache
+	_ = s3.NewFromConfig(cfg)
+}
+
+// One MFA code for a whole MFA session of role renewals: GetSessionToken with MFA supplies the
+// source credentials of the AssumeRole Provider.
+func ExampleNewSessionToken() {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mfa, err := awssts.NewSessionToken(sts.NewFromConfig(cfg), func(o *awssts.Options) {
+		o.SerialNumber = aws.String("arn:aws:iam::123456789012:mfa/alice")
+		o.TokenProvider = stscreds.StdinTokenProvider
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer mfa.Close()
+	cfg.Credentials = mfa
+	p, err := awssts.NewFromConfig(cfg, "arn:aws:iam::123456789012:role/admin", func(o *awssts.Options) { o.Prefetch = true })
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
 }
 
 // Stats is cheap to call; export it to metrics or a health check.
