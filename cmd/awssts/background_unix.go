@@ -108,8 +108,10 @@ func serveDetached(ctx context.Context, c *commonFlags, s streams) error {
 		fmt.Fprintln(ready, oneLine(err.Error()))
 		return err
 	}
+	stopped, stop := stopSignals(ctx)
+	defer stop()
 	srv := serveOn(ln, r.Provider, token)
 	fmt.Fprint(ready, "ready\n")
 	ready.Close()
-	return untilStopped(ctx, srv)
+	return untilStopped(stopped, srv)
 }

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/awssts/awssts"
 	"github.com/awssts/awssts/ststest"
 )
 
@@ -98,7 +100,7 @@ func TestCache_KeyCoversWhatMakesASessionDiffer(t *testing.T) {
 	for _, v := range variants {
 		exportOK(t, v...)
 	}
-	exportOK(t, "--session-prefix", "ci-", "--duration", "3600")
+	exportOK(t, "--session-prefix", "ci-", "--duration", strconv.Itoa(int(awssts.DefaultDuration/time.Second)))
 	if n := assumeRoles(srv); n != len(variants) {
 		t.Errorf("the default duration spelled out made a call: %d, want %d", n, len(variants))
 	}

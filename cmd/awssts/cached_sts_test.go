@@ -38,13 +38,13 @@ func (f *failingSTS) calls() int {
 	return f.fakeSTS.n
 }
 
-// process builds what one awssts process builds: a Provider whose STS client goes through
-// the cache, here of the test's directory.
+// process builds what one awssts process builds for a one-hour session: a Provider whose STS
+// client goes through the cache, here of the test's directory.
 func process(t *testing.T, client *failingSTS, warnings *[]string, prefetch bool) *awssts.Provider {
 	t.Helper()
 	c := newCache(func(format string, args ...any) { *warnings = append(*warnings, fmt.Sprintf(format, args...)) })
 	cached := &cachedAssumeRole{client: client, cache: c, key: cacheKey{RoleARN: roleARN}.hash(), window: serveWindow}
-	p, err := awssts.New(cached, roleARN, func(o *awssts.Options) { o.ExpiryWindow, o.Prefetch = serveWindow, prefetch })
+	p, err := awssts.New(cached, roleARN, func(o *awssts.Options) { o.Duration, o.ExpiryWindow, o.Prefetch = time.Hour, serveWindow, prefetch })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestCachedAssumeRole_ServesUntilTheWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(awssts.DefaultDuration - serveWindow - time.Second)
+		time.Sleep(time.Hour - serveWindow - time.Second)
 		hit, err := process(t, sts, &warnings, false).Retrieve(t.Context())
 		if err != nil || hit.AccessKeyID != first.AccessKeyID || sts.calls() != 1 {
 			t.Errorf("1 s before the window: %s (%v), %d calls; want the cached %s and 1 call", hit.AccessKeyID, err, sts.calls(), first.AccessKeyID)
@@ -93,7 +93,7 @@ func TestCachedAssumeRole_PrefetchesShareOneCall(t *testing.T) {
 		if sts.calls() != 1 {
 			t.Fatalf("%d calls for two processes started together, want 1", sts.calls())
 		}
-		time.Sleep(3 * awssts.DefaultDuration)
+		time.Sleep(3 * time.Hour)
 		synctest.Wait()
 		ca, _ := a.Retrieve(t.Context())
 		cb, _ := b.Retrieve(t.Context())
@@ -114,7 +114,7 @@ func TestCachedAssumeRole_StaleOnFailure(t *testing.T) {
 		var warnings []string
 		first, _ := process(t, sts, &warnings, false).Retrieve(t.Context())
 		sts.down = true
-		time.Sleep(awssts.DefaultDuration - 2*time.Minute)
+		time.Sleep(time.Hour - 2*time.Minute)
 		stale, err := process(t, sts, &warnings, false).Retrieve(t.Context())
 		if err != nil || stale.AccessKeyID != first.AccessKeyID {
 			t.Errorf("STS down, 2 min before expiry: %s, %v; want the cached credentials", stale.AccessKeyID, err)

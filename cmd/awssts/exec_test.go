@@ -45,6 +45,14 @@ func helperProcess() bool {
 	case "die":
 		fmt.Println("ready")
 		time.Sleep(time.Minute) // killed by the forwarded SIGTERM long before this
+	case "stdin": // echoes its stdin; with AWSSTS_TEST_WAIT, then waits for SIGTERM
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM)
+		b, err := io.ReadAll(os.Stdin)
+		fmt.Printf("stdin %q %v\nready\n", b, err)
+		if os.Getenv("AWSSTS_TEST_WAIT") != "" {
+			<-sigs
+		}
 	case "lock": // holds the lock of one cache entry until it is killed
 		c := newCache(func(string, ...any) {})
 		if !c.usable() {

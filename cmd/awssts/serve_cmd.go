@@ -85,6 +85,8 @@ func runServe(ctx context.Context, args []string, s streams) error {
 		fmt.Fprintf(s.errOut, "awssts: serving in the background as process %d; stop it with: kill %d\n", pid, pid)
 		return nil
 	}
+	stopped, stop := stopSignals(ctx)
+	defer stop()
 	srv, err := serveCredentials(r.Provider, *listen)
 	if err != nil {
 		return err
@@ -94,14 +96,18 @@ func runServe(ctx context.Context, args []string, s streams) error {
 		return err
 	}
 	r.Started()
-	return untilStopped(ctx, srv)
+	return untilStopped(stopped, srv)
 }
 
-// untilStopped serves until SIGINT or SIGTERM, then lets requests in progress finish.
-func untilStopped(ctx context.Context, srv *credentialServer) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
+// stopSignals is done at SIGINT or SIGTERM. It is set up before the server is announced, so
+// that a signal sent as soon as the variables are out still stops it cleanly.
+func stopSignals(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+// untilStopped serves until stopped is done, then lets requests in progress finish.
+func untilStopped(stopped context.Context, srv *credentialServer) error {
+	<-stopped.Done()
 	if err := srv.Shutdown(); err != nil {
 		srv.Close()
 	}
@@ -133,8 +139,12 @@ func noteShadowing(s streams) {
 			set = append(set, k)
 		}
 	}
-	if len(set) > 0 {
-		fmt.Fprintf(s.errOut, "awssts: note: %s set here, and the SDKs use it before the endpoint: unset it where the endpoint should be used\n", strings.Join(set, ", "))
+	switch len(set) {
+	case 0:
+	case 1:
+		fmt.Fprintf(s.errOut, "awssts: note: %s is set here, and the SDKs use it before the endpoint: unset it where the endpoint should be used\n", set[0])
+	default:
+		fmt.Fprintf(s.errOut, "awssts: note: %s are set here, and the SDKs use them before the endpoint: unset them where the endpoint should be used\n", strings.Join(set, ", "))
 	}
 }
 
