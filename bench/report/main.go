@@ -24,6 +24,7 @@ func main() {
 		sdk       = flag.String("sdk", "?", "SDK module versions from go.mod")
 		elapsed   = flag.String("elapsed", "?", "how long scripts/bench took before this step")
 		load      = flag.String("load", "?", "load averages (1, 5, 15 min) when the run began")
+		cliRuns   = flag.Int("cli-runs", 0, "processes of each kind timed in one round of row 8")
 	)
 	flag.Parse()
 	log.SetFlags(0)
@@ -35,7 +36,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	r := &results{t: t, c: c, cores: *cores, rounds: *rounds}
+	r := &results{t: t, c: c, cores: *cores, rounds: *rounds, cliRuns: *cliRuns}
 	w := os.Stdout
 	fmt.Fprintf(w, "# Benchmarks\n\n")
 	fmt.Fprintf(w, "awssts against the code a user would otherwise write: `stscreds.NewAssumeRoleProvider` (Duration 1 h)\n")
@@ -105,5 +106,9 @@ func writeNotes(w io.Writer, r *results) {
   at 10,000 goroutines is the time to wake them on %s cores, for the anchor as for awssts.
 - Row 6: both contenders share one SDK STS client and one ststest server; "first" includes building
   the provider. The cached row shows the cost that matters per request; the network is the rest.
-`, r.rounds, r.cores)
+- Rows 7 and 8 run the awssts command itself, a release build, against ststest, with a cache
+  directory that starts empty. Row 7 counts the AssumeRole calls ststest recorded, and `+"`go test ./bench`"+`
+  asserts them. Row 8 times whole processes started from Go, %d of each kind a round, in turns
+  that swap every round; its anchor, `+"`awssts --help`"+`, is the cost of starting the binary at all.
+`, r.rounds, r.cores, r.cliRuns)
 }
