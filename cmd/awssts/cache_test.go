@@ -165,3 +165,28 @@ func TestCache_NoCache_NeitherReadsNorWrites(t *testing.T) {
 		t.Errorf("--no-cache wrote %v", files)
 	}
 }
+
+// With STS's clock 3 min ahead, the expiry in the entry is on this machine's clock, as the
+// export printed it, and a hit prints the same.
+func TestCache_ExpiryOnThisClock(t *testing.T) {
+	srv := localSTS(t)
+	srv.SetClockSkew(3 * time.Minute)
+	start := time.Now()
+	first, _ := exportOK(t)
+	second, _ := exportOK(t)
+	var p1, p2 credentialProcess
+	json.Unmarshal([]byte(first), &p1)
+	json.Unmarshal([]byte(second), &p2)
+	exp, err := time.Parse(time.RFC3339, p1.Expiration)
+	if d := exp.Sub(start); err != nil || d < awssts.DefaultDuration-5*time.Second || d > awssts.DefaultDuration+5*time.Second {
+		t.Errorf("Expiration %s is %v after the call, want the duration on this machine's clock", p1.Expiration, d)
+	}
+	b, err := os.ReadFile(entryFiles(t)[0])
+	var e entry
+	if err == nil {
+		err = json.Unmarshal(b, &e)
+	}
+	if err != nil || e.Expiration.Sub(exp).Abs() > time.Second || p2.Expiration != p1.Expiration || assumeRoles(srv) != 1 {
+		t.Errorf("entry expires %v (%v), hit printed %s: want %s", e.Expiration, err, p2.Expiration, p1.Expiration)
+	}
+}
