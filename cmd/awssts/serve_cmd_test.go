@@ -5,7 +5,9 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -123,12 +125,29 @@ func TestServe_Background_EvalThenKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
+	for !gone(pid) {
 		if time.Now().After(deadline) {
 			t.Fatal("the background server did not stop on SIGTERM")
 		}
 		time.Sleep(10 * time.Millisecond) // it is not our child: nothing to wait on
 	}
+	if code, _ := fetch(t, url, token); code != 0 {
+		t.Errorf("the endpoint still answers after the stop: %d", code)
+	}
+}
+
+// gone reports whether process pid has exited: it no longer exists, or it is a zombie that
+// its new parent has not reaped yet.
+func gone(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return true
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, after, _ := strings.Cut(string(stat), ") ")
+	return strings.HasPrefix(after, "Z")
 }
 
 // A background server that cannot start is reported by the foreground command: here STS
