@@ -43,6 +43,7 @@ var sourceVariables = []string{
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 	"AWS_REGION", "AWS_DEFAULT_REGION",
 	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME", // web identity outranks --serve
+	guardVariable, // the child is not part of awssts's own source chain
 }
 
 func runExec(ctx context.Context, args []string, s streams) error {
@@ -56,35 +57,40 @@ func runExec(ctx context.Context, args []string, s streams) error {
 	if fs.NArg() == 0 {
 		return usagef("exec needs a command after --: awssts exec --role-arn ARN -- CMD [ARGS...]")
 	}
-	p, cfg, err := c.provider(ctx, s, *serve)
+	r, err := c.build(ctx, s, *serve)
 	if err != nil {
 		return err
 	}
-	defer p.Close()
-	creds, err := p.Retrieve(ctx)
+	defer r.Close()
+	creds, err := r.Retrieve(ctx)
 	if err != nil {
 		return err
 	}
 
-	env := append(withoutSource(os.Environ()), "AWS_REGION="+cfg.Region, "AWS_DEFAULT_REGION="+cfg.Region)
+	env := append(withoutSource(os.Environ()), "AWS_REGION="+r.cfg.Region, "AWS_DEFAULT_REGION="+r.cfg.Region)
 	if *serve {
-		srv, err := serveCredentials(p)
+		srv, err := serveCredentials(r.Provider, "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
 		env = append(env, srv.env()...)
-		return runChild(fs.Args(), env, s)
+		r.Started()
+		return runChild(fs.Args(), env, s) // then Close ends any prompt still asking for a code
+
 	}
-	creds.Expires = realExpiry(p, creds)
+	creds.Expires = realExpiry(r.Provider, creds)
 	return replaceProcess(fs.Args(), append(env, awssts.Env(creds, "")...), s)
 }
 
-func withoutSource(environ []string) []string {
+func withoutSource(environ []string) []string { return without(environ, sourceVariables...) }
+
+// without returns environ without the variables names.
+func without(environ []string, names ...string) []string {
 	kept := environ[:0:0]
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !slices.Contains(sourceVariables, name) {
+		if !slices.Contains(names, name) {
 			kept = append(kept, kv)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -46,6 +45,25 @@ func helperProcess() bool {
 	case "die":
 		fmt.Println("ready")
 		time.Sleep(time.Minute) // killed by the forwarded SIGTERM long before this
+	case "stdin": // echoes its stdin; with AWSSTS_TEST_WAIT, then waits for SIGTERM
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM)
+		b, err := io.ReadAll(os.Stdin)
+		fmt.Printf("stdin %q %v\nready\n", b, err)
+		if os.Getenv("AWSSTS_TEST_WAIT") != "" {
+			<-sigs
+		}
+	case "lock": // holds the lock of one cache entry until it is killed
+		c := newCache(func(string, ...any) {})
+		if !c.usable() {
+			os.Exit(3)
+		}
+		if _, err := c.lock(context.Background(), os.Getenv("AWSSTS_TEST_LOCK_KEY")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		fmt.Println("ready")
+		time.Sleep(time.Hour)
 	case "sdk":
 		cfg, err := config.LoadDefaultConfig(context.Background())
 		if err == nil {
@@ -147,57 +165,6 @@ func TestExec_ExitCodePassesThrough(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "", append([]string{"exec", "--serve", "--role-arn", roleARN, "--"}, child(t, "exit")...)...); code != 7 {
 		t.Errorf("--serve: exit %d, want the child's 7", code)
-	}
-}
-
-// A signal sent to awssts reaches the child: without --serve the child is the process itself;
-// with --serve awssts forwards it. A child that traps it exits with its own code; one that
-// does not dies by it, which the shell (or awssts, for --serve) reports as 128+N.
-func TestExec_SignalsReachTheChild(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		for mode, want := range map[string]int{"trap": 42, "die": 128 + int(sig)} {
-			t.Run(fmt.Sprintf("%v/%s/serve", sig, mode), func(t *testing.T) {
-				if sig == syscall.SIGINT && inTerminalForeground() {
-					t.Skip("on a terminal SIGINT reaches the child from the terminal, and awssts does not repeat it")
-				}
-				localSTS(t)
-				t.Setenv("AWSSTS_TEST_SIGNAL", strconv.Itoa(int(sig)))
-				argv := append([]string{"exec", "--serve", "--role-arn", roleARN, "--"}, child(t, mode)...)
-				out, w := io.Pipe()
-				done := make(chan int, 1)
-				go func() {
-					done <- run(context.Background(), argv, streams{strings.NewReader(""), w, io.Discard})
-					w.Close()
-				}()
-				waitReady(t, out)
-				if err := syscall.Kill(os.Getpid(), sig); err != nil {
-					t.Fatal(err)
-				}
-				go io.Copy(io.Discard, out)
-				if code := <-done; code != want {
-					t.Errorf("exit %d, want %d", code, want)
-				}
-			})
-		}
-		t.Run(fmt.Sprintf("%v/die/exec", sig), func(t *testing.T) {
-			localSTS(t)
-			cmd := exec.Command(binary(t), append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, "die")...)...)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			waitReady(t, out)
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			err = cmd.Wait()
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != sig {
-				t.Errorf("awssts exec ended with %v, want death by %v", err, sig)
-			}
-		})
 	}
 }
 

@@ -6,8 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,15 +20,18 @@ import (
 
 const exportUsage = `Usage: awssts export --format FORMAT --role-arn ARN [flags]
 
-Assumes the role once and prints the temporary credentials. FORMAT is one of
-process (credential_process JSON, the default), env, env-no-export, powershell,
-windows-cmd or fish; the shell formats print what 'aws configure export-credentials'
-prints. Expiration is the real STS expiry.
+Prints the role's temporary credentials. FORMAT is one of process (credential_process
+JSON, the default), env, env-no-export, powershell, windows-cmd or fish; the shell formats
+print what 'aws configure export-credentials' prints. Expiration is the real STS expiry.
+
+The credentials come from the cache while they are more than the refresh window (16 min
+when the duration allows) from expiry, with no network call; otherwise one process assumes
+the role and the others wait for it. --no-cache skips the cache.
 
 Examples:
-  # ~/.aws/config
+  # ~/.aws/config: name the source profile, or awssts would load 'app' and so run itself
   [profile app]
-  credential_process = awssts export --format process --role-arn arn:aws:iam::123456789012:role/app
+  credential_process = awssts export --format process --profile source --role-arn arn:aws:iam::123456789012:role/app
 
   eval "$(awssts export --format env --role-arn arn:aws:iam::123456789012:role/app)"
   awssts export --format fish --role-arn arn:aws:iam::123456789012:role/app --duration 2h | source
@@ -45,30 +49,34 @@ type credentialProcess struct {
 	AccountID       string `json:"AccountId,omitempty"`
 }
 
-// formats renders credentials, with Expires set to the real expiry, in each --format.
-var formats = map[string]func(io.Writer, aws.Credentials) error{
-	"process":       writeProcess,
-	"env":           shellLines("export %s=%s\n", posixQuote),
-	"env-no-export": shellLines("%s=%s\n", posixQuote),
-	"fish":          shellLines("set -gx %s %s\n", fishQuote),
-	"powershell":    shellLines("$Env:%s=%s\n", powershellQuote),
-	"windows-cmd":   shellLines("set %s=%s\n", cmdQuote),
+// shells print KEY=VALUE pairs as assignments in the syntax of each shell --format.
+var shells = map[string]func(io.Writer, []string) error{
+	"env":           assignments("export %s=%s\n", posixQuote),
+	"env-no-export": assignments("%s=%s\n", posixQuote),
+	"fish":          assignments("set -gx %s %s\n", fishQuote),
+	"powershell":    assignments("$Env:%s=%s\n", powershellQuote),
+	"windows-cmd":   assignments("set %s=%s\n", cmdQuote),
 }
 
-func formatNames() string {
-	names := make([]string, 0, len(formats))
-	for n := range formats {
-		names = append(names, n)
+// formats renders credentials, with Expires set to the real expiry, in each --format: the
+// shells print the variables of awssts.Env, as 'aws configure export-credentials' does.
+var formats = func() map[string]func(io.Writer, aws.Credentials) error {
+	m := map[string]func(io.Writer, aws.Credentials) error{"process": writeProcess}
+	for name, write := range shells {
+		m[name] = func(w io.Writer, c aws.Credentials) error { return write(w, awssts.Env(c, "")) }
 	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return m
+}()
+
+func formatNames[V any](m map[string]V) string {
+	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
 }
 
 func runExport(ctx context.Context, args []string, s streams) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	var c commonFlags
 	c.register(fs)
-	format := fs.String("format", "process", "output format: "+formatNames())
+	format := fs.String("format", "process", "output format: "+formatNames(formats))
 	if err := parseFlags(fs, args, s, exportUsage); err != nil {
 		return err
 	}
@@ -77,17 +85,18 @@ func runExport(ctx context.Context, args []string, s streams) error {
 	}
 	render, ok := formats[*format]
 	if !ok {
-		return usagef("--format %q: want one of %s", *format, formatNames())
+		return usagef("--format %q: want one of %s", *format, formatNames(formats))
 	}
-	p, _, err := c.provider(ctx, s, false)
+	r, err := c.build(ctx, s, false)
 	if err != nil {
 		return err
 	}
-	creds, err := p.Retrieve(ctx)
+	defer r.Close()
+	creds, err := r.Retrieve(ctx)
 	if err != nil {
 		return err
 	}
-	creds.Expires = realExpiry(p, creds)
+	creds.Expires = realExpiry(r.Provider, creds)
 	return render(s.out, creds)
 }
 
@@ -124,12 +133,11 @@ func writeProcess(w io.Writer, c aws.Credentials) error {
 	return err
 }
 
-// shellLines prints the variables of awssts.Env one assignment a line, as 'aws configure
-// export-credentials' does.
-func shellLines(line string, quote func(string) (string, error)) func(io.Writer, aws.Credentials) error {
-	return func(w io.Writer, c aws.Credentials) error {
+// assignments prints one assignment a line.
+func assignments(line string, quote func(string) (string, error)) func(io.Writer, []string) error {
+	return func(w io.Writer, vars []string) error {
 		var b strings.Builder
-		for _, kv := range awssts.Env(c, "") {
+		for _, kv := range vars {
 			name, value, _ := strings.Cut(kv, "=")
 			if err := checkValue(value); err != nil {
 				return fmt.Errorf("%s: %w", name, err)

@@ -1,11 +1,16 @@
 // Command awssts assumes an IAM role and hands the temporary credentials to programs that are
-// not written in Go: as credential_process JSON, as shell variables, or to a child process.
+// not written in Go: as credential_process JSON, as shell variables, to a child process, or
+// from a loopback container-credentials endpoint.
 //
 //	awssts export --format process|env|env-no-export|powershell|windows-cmd|fish --role-arn ARN
 //	awssts exec [--serve] --role-arn ARN -- CMD ARGS...
+//	awssts serve --role-arn ARN [--background]
+//	awssts cache clear [--role-arn ARN]
 //
 // Source credentials come from the SDK's default chain (--profile picks a profile), and
-// AWS_ENDPOINT_URL_STS is honoured. Bad input exits 2, an STS failure exits 1.
+// AWS_ENDPOINT_URL_STS is honoured. Processes of one user share a credential cache, so that
+// they make one STS call per session between them, and with --mfa-serial one MFA code serves
+// an MFA session. Bad input exits 2, an STS failure exits 1.
 package main
 
 import (
@@ -14,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -45,8 +51,10 @@ const mainUsage = `awssts assumes an IAM role and prints or hands on the tempora
 Usage:
   awssts export --format FORMAT --role-arn ARN [flags]
   awssts exec [--serve] --role-arn ARN [flags] -- CMD [ARGS...]
+  awssts serve --role-arn ARN [--background] [flags]
+  awssts cache clear [--role-arn ARN]
 
-Run 'awssts export --help' or 'awssts exec --help' for the flags and examples.
+Run 'awssts COMMAND --help' for the flags and examples.
 `
 
 // run executes one command line and returns the exit code.
@@ -61,11 +69,16 @@ func run(ctx context.Context, args []string, s streams) int {
 		err = runExport(ctx, args[1:], s)
 	case "exec":
 		err = runExec(ctx, args[1:], s)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(s.out, mainUsage)
-		return 0
+	case "serve":
+		err = runServe(ctx, args[1:], s)
+	case "cache":
+		err = runCache(ctx, args[1:], s)
 	default:
-		err = usagef("unknown command %q: want export or exec", args[0])
+		if isHelp(args[0]) {
+			fmt.Fprint(s.out, mainUsage)
+			return 0
+		}
+		err = usagef("unknown command %q: want export, exec, serve or cache", args[0])
 	}
 	var code exitCode
 	switch {
@@ -86,5 +99,7 @@ func run(ctx context.Context, args []string, s streams) int {
 type exitCode int
 
 func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
+
+func isHelp(arg string) bool { return slices.Contains([]string{"-h", "-help", "--help", "help"}, arg) }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -42,13 +42,19 @@ func isolate(t *testing.T) {
 		"AWS_REGION":                  "us-east-1",
 		"AWS_ENDPOINT_URL_STS":        "http://127.0.0.1:1",
 		"AWS_MAX_ATTEMPTS":            "1",
+		"AWS_CA_BUNDLE":               "",
+		cacheDirVariable:              t.TempDir(),
+		guardVariable:                 "",
 	} {
 		t.Setenv(k, v)
 	}
 }
 
+// runCLI runs the command in this process, as a process of its own would: the marker that
+// the recursion guard leaves in the environment for its children is gone afterwards.
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	defer os.Setenv(guardVariable, os.Getenv(guardVariable))
 	var out, errOut bytes.Buffer
 	code = run(context.Background(), args, streams{strings.NewReader(stdin), &out, &errOut})
 	return code, out.String(), errOut.String()
@@ -116,7 +122,7 @@ func TestNoRegion_Exit2(t *testing.T) {
 }
 
 func TestHelp_PerSubcommand_HasExamples(t *testing.T) {
-	for _, cmd := range []string{"export", "exec"} {
+	for _, cmd := range []string{"export", "exec", "serve"} {
 		code, stdout, _ := runCLI(t, "", cmd, "--help")
 		if code != 0 || !strings.Contains(stdout, "Examples:") || !strings.Contains(stdout, "-role-arn") {
 			t.Errorf("%s --help: exit %d, output %q; want 0, examples and the flags", cmd, code, stdout)
@@ -142,7 +148,7 @@ func TestMFACode_FromStdin_LeavesTheRest(t *testing.T) {
 	t.Cleanup(func() { openTTY = defaultOpenTTY })
 	in := strings.NewReader("123456\nchild input\n")
 	var prompt bytes.Buffer
-	code, err := mfaCode("arn:aws:iam::123456789012:mfa/bob", streams{in, io.Discard, &prompt})()
+	code, err := newMFAPrompt("arn:aws:iam::123456789012:mfa/bob", streams{in, io.Discard, &prompt}).code()
 	rest, _ := io.ReadAll(in)
 	if err != nil || code != "123456" || string(rest) != "child input\n" || !strings.Contains(prompt.String(), "mfa/bob") {
 		t.Errorf("code %q, err %v, left %q, prompt %q", code, err, rest, prompt.String())

@@ -66,11 +66,17 @@ func binary(t *testing.T) string {
 	return built.path
 }
 
+// command is the built command with args, in the test's environment.
+func command(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	return exec.Command(binary(t), args...)
+}
+
 // runBinary runs the built command with the test's environment.
 func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut strings.Builder
-	cmd := exec.Command(binary(t), args...)
+	cmd := command(t, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	var exitErr *exec.ExitError

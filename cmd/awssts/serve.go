@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -17,33 +18,49 @@ import (
 // credentialsPath is where the endpoint answers; every other path is refused.
 const credentialsPath = "/credentials"
 
-// credentialServer serves the Provider's credentials to a child in the container-credentials
-// protocol, on 127.0.0.1 only, to requests that carry its random token.
+// credentialServer serves the Provider's credentials in the container-credentials protocol,
+// on a loopback address only, to requests that carry its random token.
 type credentialServer struct {
 	srv   *http.Server
 	url   string
 	token string
 }
 
-func serveCredentials(p *awssts.Provider) (*credentialServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// serveCredentials listens on addr, which the caller has checked is loopback, with a new token.
+func serveCredentials(p *awssts.Provider, addr string) (*credentialServer, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	return serveOn(ln, p, newToken()), nil
+}
+
+func newToken() string {
 	secret := make([]byte, 32) // 256 bits
 	rand.Read(secret)
-	token := hex.EncodeToString(secret)
+	return hex.EncodeToString(secret)
+}
+
+func serveOn(ln net.Listener, p *awssts.Provider, token string) *credentialServer {
 	s := &credentialServer{url: "http://" + ln.Addr().String() + credentialsPath, token: token}
 	s.srv = &http.Server{Handler: credentialHandler(p, token), ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
-	return s, nil
+	return s
 }
 
+// env is the two variables that point an SDK at the server.
 func (s *credentialServer) env() []string {
 	return []string{"AWS_CONTAINER_CREDENTIALS_FULL_URI=" + s.url, "AWS_CONTAINER_AUTHORIZATION_TOKEN=" + s.token}
 }
 
 func (s *credentialServer) Close() error { return s.srv.Close() }
+
+// Shutdown stops accepting requests and waits up to five seconds for those in progress.
+func (s *credentialServer) Shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.srv.Shutdown(ctx)
+}
 
 // containerCredentials is the body the SDKs' container providers read.
 type containerCredentials struct {

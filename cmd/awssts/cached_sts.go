@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// staleMargin is how close to their real expiry cached credentials may still be served when
+// STS fails, as the library serves its own.
+const staleMargin = time.Minute
+
+// cachedAssumeRole is the Provider's STS client when the cache is on. It answers AssumeRole
+// from the cache while the entry is fresh, so that a hit makes no network call and never
+// reads the source credentials; otherwise it makes the call under the entry's lock and
+// stores the answer. Every process that shares the cache, prefetch included, then shares
+// one call per renewal.
+type cachedAssumeRole struct {
+	client stscreds.AssumeRoleAPIClient
+	cache  *cache
+	key    string
+	window time.Duration // the entry is fresh while more than this before its real expiry
+
+	mu     sync.Mutex
+	served string // the access key ID last handed to the Provider
+}
+
+var errIncomplete = errors.New("the AssumeRole answer has no credentials")
+
+func (c *cachedAssumeRole) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	c.mu.Lock()
+	held := c.served
+	c.mu.Unlock()
+	var out *sts.AssumeRoleOutput
+	e, hit, err := c.cache.through(ctx, lookup{
+		key: c.key,
+		// The Provider calls again only when it wants credentials other than those it holds.
+		fresh:  func(e entry) bool { return e.AccessKeyID != held && e.remaining(time.Now()) > c.window },
+		usable: func(e entry) bool { return held == "" && e.remaining(time.Now()) > staleMargin },
+	}, func() (entry, error) {
+		var err error
+		if out, err = c.client.AssumeRole(ctx, in, optFns...); err != nil {
+			return entry{}, err
+		}
+		return assumeRoleEntry(out, aws.ToString(in.RoleArn))
+	})
+	switch {
+	case errors.Is(err, errIncomplete):
+		return out, nil // the Provider explains what is missing
+	case err != nil:
+		return nil, err
+	}
+	c.mu.Lock()
+	c.served = e.AccessKeyID
+	c.mu.Unlock()
+	if !hit {
+		return out, nil
+	}
+	return &sts.AssumeRoleOutput{
+		Credentials: &types.Credentials{AccessKeyId: aws.String(e.AccessKeyID), SecretAccessKey: aws.String(e.SecretAccessKey),
+			SessionToken: aws.String(e.SessionToken), Expiration: aws.Time(e.Expiration)},
+		AssumedRoleUser: &types.AssumedRoleUser{Arn: aws.String(e.AssumedRoleUser)},
+	}, nil
+}
+
+func assumeRoleEntry(out *sts.AssumeRoleOutput, roleARN string) (entry, error) {
+	c := out.Credentials
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.Expiration == nil {
+		return entry{}, errIncomplete
+	}
+	e := entry{Action: "AssumeRole", RoleARN: roleARN, AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
+		SessionToken: aws.ToString(c.SessionToken), Expiration: onThisClock(*c.Expiration, out.ResultMetadata)}
+	if u := out.AssumedRoleUser; u != nil {
+		e.AssumedRoleUser = aws.ToString(u.Arn)
+	}
+	return e, nil
+}
+
+// Clock skew: a Date header has whole seconds, so less than skewResolution is noise, and more
+// than maxSkew comes from a bad header.
+const (
+	skewResolution = 2 * time.Second
+	maxSkew        = 12 * time.Hour
+)
+
+// onThisClock converts an expiry from STS's clock to this machine's by the skew the SDK
+// measured from the answer's Date header, the correction the library applies to
+// Stats().Expiration, so that the cache and the Provider agree on when credentials expire.
+func onThisClock(exp time.Time, md middleware.Metadata) time.Time {
+	skew, ok := awsmiddleware.GetAttemptSkew(md)
+	if !ok || skew.Abs() < skewResolution || skew.Abs() > maxSkew {
+		return exp
+	}
+	return exp.Add(-skew.Round(time.Second))
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// caBundleVariable names a PEM file of extra root CAs, which config.LoadDefaultConfig reads
+// and parses at once: a few milliseconds for a system bundle, more than the rest of a cache
+// hit, which makes no TLS connection at all.
+const caBundleVariable = "AWS_CA_BUNDLE"
+
+// loadConfig loads the SDK configuration of the source. The first result is for what a
+// cache hit needs, the region and the STS endpoint, and is loaded without AWS_CA_BUNDLE;
+// full loads everything, the CA bundle included, once, for the first STS call.
+func (c *commonFlags) loadConfig(ctx context.Context) (aws.Config, func() (aws.Config, error), error) {
+	bundle := os.Getenv(caBundleVariable)
+	if bundle != "" {
+		os.Unsetenv(caBundleVariable)
+	}
+	cfg, err := c.loadAll(ctx)
+	if bundle != "" {
+		os.Setenv(caBundleVariable, bundle) // before any credential_process or child inherits the environment
+	}
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, nil, usagef("--region is required: no region is set in the environment or the profile")
+	}
+	full := func() (aws.Config, error) { return cfg, nil }
+	if bundle != "" {
+		full = sync.OnceValues(func() (aws.Config, error) { return c.loadAll(ctx) })
+	}
+	return cfg, full, nil
+}
+
+func (c *commonFlags) loadAll(ctx context.Context) (aws.Config, error) {
+	var load []func(*config.LoadOptions) error
+	if c.profile != "" {
+		load = append(load, config.WithSharedConfigProfile(c.profile))
+	}
+	if c.region != "" {
+		load = append(load, config.WithRegion(c.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil && c.profile != "" {
+		return aws.Config{}, usagef("--profile %q: %v", c.profile, err)
+	}
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load the AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// lazySTS is an STS client made at its first call, from the full configuration, with creds
+// as its credentials unless nil: a cache hit never makes one.
+type lazySTS struct{ client func() (*sts.Client, error) }
+
+func newLazySTS(full func() (aws.Config, error), creds aws.CredentialsProvider) lazySTS {
+	return lazySTS{client: sync.OnceValues(func() (*sts.Client, error) {
+		cfg, err := full()
+		if err != nil {
+			return nil, err
+		}
+		if creds != nil {
+			cfg = cfg.Copy()
+			cfg.Credentials = creds
+		}
+		return sts.NewFromConfig(cfg), nil
+	})}
+}
+
+func (l lazySTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+	c, err := l.client()
+	if err != nil {
+		return nil, err
+	}
+	return c.AssumeRole(ctx, in, optFns...)
+}
+
+func (l lazySTS) GetSessionToken(ctx context.Context, in *sts.GetSessionTokenInput, optFns ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error) {
+	c, err := l.client()
+	if err != nil {
+		return nil, err
+	}
+	return c.GetSessionToken(ctx, in, optFns...)
+}
