@@ -96,11 +96,7 @@ func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration,
 	if err != nil {
 		return aws.Credentials{}, 0, s.explain(err)
 	}
-	creds := stsCredentials(out.Credentials)
-	if u := out.AssumedRoleUser; u != nil {
-		creds.AccountID = accountID(u.Arn)
-	}
-	return creds, responseSkew(out.ResultMetadata), nil
+	return assumedRole(out.Credentials, out.AssumedRoleUser), responseSkew(out.ResultMetadata), nil
 }
 
 // duration is the DurationSeconds to ask for: Duration, but when the source credentials come
@@ -138,12 +134,15 @@ func stsCredentials(c *types.Credentials) aws.Credentials {
 	}
 }
 
-// accountID is the account of an assumed-role ARN, or "" if it does not parse.
-func accountID(s *string) string {
-	if a, err := arn.Parse(aws.ToString(s)); err == nil {
-		return a.AccountID
+// assumedRole is stsCredentials with the account of the assumed-role user, when its ARN parses.
+func assumedRole(c *types.Credentials, u *types.AssumedRoleUser) aws.Credentials {
+	creds := stsCredentials(c)
+	if u != nil {
+		if a, err := arn.Parse(aws.ToString(u.Arn)); err == nil {
+			creds.AccountID = a.AccountID
+		}
 	}
-	return ""
+	return creds
 }
 
 // explain wraps an AssumeRole error, keeping it reachable by errors.As.

@@ -94,11 +94,7 @@ func (s *webIdentity) fetch(ctx context.Context) (aws.Credentials, time.Duration
 	if err != nil {
 		return aws.Credentials{}, 0, s.explain(err)
 	}
-	creds := stsCredentials(out.Credentials)
-	if u := out.AssumedRoleUser; u != nil {
-		creds.AccountID = accountID(u.Arn)
-	}
-	return creds, responseSkew(out.ResultMetadata), nil
+	return assumedRole(out.Credentials, out.AssumedRoleUser), responseSkew(out.ResultMetadata), nil
 }
 
 // explain wraps an AssumeRoleWithWebIdentity error, keeping it reachable by errors.As, and
