@@ -28,7 +28,8 @@ func TestWrapAwsstsServe(t *testing.T) {
 	}
 	ctx := testContext(t)
 	bin := filepath.Join(t.TempDir(), "awssts")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/awssts/awssts/cmd/awssts").CombinedOutput(); err != nil {
+	build := exec.CommandContext(ctx, "go", "build", "-tags", buildTags, "-o", bin, "github.com/awssts/awssts/cmd/awssts")
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
@@ -40,6 +41,7 @@ func TestWrapAwsstsServe(t *testing.T) {
 	cmd := exec.Command(bin, "exec", "--serve", "--region", region, "--role-arn", motoRole("awssts-serve"), "--",
 		"sh", "-c", serveChild, handoff)
 	cmd.Stderr = &stderr
+	cmd.WaitDelay = 5 * time.Second // the child's cat holds stderr open until stdin closes
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +58,7 @@ func TestWrapAwsstsServe(t *testing.T) {
 		close(exited)
 	}()
 	t.Cleanup(func() {
+		stdin.Close()
 		_ = cmd.Process.Kill()
 		<-exited
 	})
@@ -71,6 +74,7 @@ func TestWrapAwsstsServe(t *testing.T) {
 		return err == nil
 	})
 	if len(settings) != 2 {
+		stdin.Close()
 		_ = cmd.Process.Kill()
 		<-exited
 		t.Fatalf("the child of awssts exec --serve did not hand over the endpoint (%v); awssts said:\n%s", waitErr, &stderr)
