@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-// peer is one real STS server: given by .ci/run through environment variables, or started on
+// peer is one real server: given by .ci/run through environment variables, or started on
 // first use from the binary on this machine and stopped by TestMain.
 type peer struct {
 	name    string
@@ -43,11 +43,17 @@ var (
 		envVars: []string{"AWSSTS_MINIO_ENDPOINT", "AWSSTS_MINIO_ROOT_USER", "AWSSTS_MINIO_ROOT_PASSWORD"},
 		start:   startMinIO,
 	}
+	imds = &peer{
+		name:    "ec2-metadata-mock",
+		install: "go install " + imdsModule,
+		envVars: []string{"AWSSTS_IMDS_ENDPOINT"},
+		start:   startSharedIMDS,
+	}
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, p := range []*peer{moto, minio} {
+	for _, p := range []*peer{moto, minio, imds} {
 		if p.proc != nil {
 			p.proc.stop()
 		}
@@ -70,16 +76,28 @@ func (p *peer) require(t *testing.T) map[string]string {
 	p.once.Do(p.setUp)
 	switch {
 	case p.missing != "":
-		msg := fmt.Sprintf("%s: %s. Install it with: %s (or set %s to a running server)",
-			p.name, p.missing, p.install, strings.Join(p.envVars, ", "))
-		if inCI() {
-			t.Fatalf("%s. CI is set, so a missing peer is a failure, not a skip.", msg)
-		}
-		t.Skip(msg)
+		skipOrFail(t, fmt.Sprintf("%s: %s. Install it with: %s (or set %s to a running server)",
+			p.name, p.missing, p.install, strings.Join(p.envVars, ", ")))
 	case p.err != nil:
 		t.Fatalf("%s: %v", p.name, p.err)
 	}
 	return p.vars
+}
+
+// ready starts the peer if need be and says whether it is there, for a test that sets up its
+// subtests before they run; the subtests still call require, which skips or fails them.
+func (p *peer) ready() bool {
+	p.once.Do(p.setUp)
+	return p.missing == "" && p.err == nil
+}
+
+// skipOrFail skips a test that lacks a binary, or fails it under CI.
+func skipOrFail(t *testing.T, msg string) {
+	t.Helper()
+	if inCI() {
+		t.Fatalf("%s. CI is set, so a missing peer is a failure, not a skip.", msg)
+	}
+	t.Skip(msg)
 }
 
 // setUp takes the peer from the environment when all its variables are set, and otherwise
@@ -167,7 +185,7 @@ func startMoto(dir string) (*process, map[string]string, error) {
 // startMinIO runs MinIO on free loopback ports with a fresh root password; its data, config
 // and certs directories are all under dir.
 func startMinIO(dir string) (*process, map[string]string, error) {
-	bin, err := findMinIO()
+	bin, err := findGoBinary("minio")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -206,9 +224,10 @@ func startMinIO(dir string) (*process, map[string]string, error) {
 	}, nil
 }
 
-// findMinIO looks in PATH and then in GOBIN or GOPATH/bin, where go install puts it.
-func findMinIO() (string, error) {
-	if bin, err := exec.LookPath("minio"); err == nil {
+// findGoBinary looks for a command in PATH and then in GOBIN or GOPATH/bin, where go install
+// puts it.
+func findGoBinary(name string) (string, error) {
+	if bin, err := exec.LookPath(name); err == nil {
 		return bin, nil
 	}
 	dirs := []string{os.Getenv("GOBIN")}
@@ -219,10 +238,10 @@ func findMinIO() (string, error) {
 		if dir == "" {
 			continue
 		}
-		bin := filepath.Join(dir, "minio")
+		bin := filepath.Join(dir, name)
 		if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return bin, nil
 		}
 	}
-	return "", &notFoundError{"minio is not in PATH, GOBIN or GOPATH/bin"}
+	return "", &notFoundError{name + " is not in PATH, GOBIN or GOPATH/bin"}
 }

@@ -52,8 +52,16 @@ func launch(dir string, env []string, bin string, args ...string) (*process, err
 	return p, nil
 }
 
-// waitReady polls url until it answers 200, the process exits, or readyTimeout passes.
+// waitReady polls url until a GET answers 200, the process exits, or readyTimeout passes.
 func (p *process) waitReady(url string) error {
+	return p.waitReadyFor(url, func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	})
+}
+
+// waitReadyFor is waitReady with the request made by newRequest, for a server that answers
+// 200 only to a request of its own kind, as IMDSv2 does to the PUT of a token.
+func (p *process) waitReadyFor(url string, newRequest func(context.Context) (*http.Request, error)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -61,7 +69,7 @@ func (p *process) waitReady(url string) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req, err := newRequest(ctx)
 		if err != nil {
 			return err
 		}

@@ -10,4 +10,8 @@ const (
 	wantSessionPrefix = "asia-dev-"
 	wantDuration      = 900 * time.Second
 	wantExpiryWindow  = 100 * time.Second
+
+	// buildTags builds the binaries that the tests run, such as cmd/awssts, with the rules of
+	// the test binary.
+	buildTags = "dev"
 )

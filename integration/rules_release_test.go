@@ -10,4 +10,8 @@ const (
 	wantSessionPrefix = "asia-release-"
 	wantDuration      = 3600 * time.Second
 	wantExpiryWindow  = 600 * time.Second
+
+	// buildTags builds the binaries that the tests run, such as cmd/awssts, with the rules of
+	// the test binary.
+	buildTags = ""
 )
