@@ -61,7 +61,7 @@ func (p *Provider) recordCall(creds aws.Credentials, err error, now time.Time) (
 	case err == nil && p.unchanged(creds):
 		p.failing++
 		p.current.Expires = creds.Expires
-		p.retryAt = minTime(now.Add(backoff(p.failing, minHeldBackoff, maxHeldBackoff)), p.retryLimit(now))
+		p.retryAt = retryBy(now, backoff(p.failing, minHeldBackoff, maxHeldBackoff), p.retryLimit(now))
 		args := []any{"source", src, "access_key_id", creds.AccessKeyID, "retry_at", p.retryAt.UTC()}
 		return func() { logger.Debug("awssts: the source returned the held credentials again", args...) }
 	case err == nil:
@@ -83,7 +83,7 @@ func (p *Provider) recordCall(creds aws.Credentials, err error, now time.Time) (
 	p.lastErr = err
 	args := []any{"source", src, "error", err, "failures_in_row", p.failing}
 	if p.usable(now) {
-		p.retryAt = minTime(now.Add(backoff(p.failing, minHeldBackoff, maxHeldBackoff)), usableUntil(p.current))
+		p.retryAt = retryBy(now, backoff(p.failing, minHeldBackoff, maxHeldBackoff), usableUntil(p.current))
 		args = append(args, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
 		return func() { logger.Warn("awssts: refresh failed; serving the held credentials", args...) }
 	}
@@ -102,10 +102,19 @@ func (p *Provider) unchanged(creds aws.Credentials) bool {
 // retryLimit is the latest time to ask again after an unchanged answer: before the held
 // credentials stop being usable, or, when they already have, before they expire.
 func (p *Provider) retryLimit(now time.Time) time.Time {
-	if p.usable(now) {
-		return usableUntil(p.current)
+	if u := usableUntil(p.current); u.After(now) {
+		return u
 	}
 	return p.current.Expires
+}
+
+// retryBy is now plus wait, or limit if that comes first and is still ahead: fresh credentials
+// may already be within a minute of their expiry, and a retry time in the past is a loop.
+func retryBy(now time.Time, wait time.Duration, limit time.Time) time.Time {
+	if t := now.Add(wait); !limit.After(now) || t.Before(limit) {
+		return t
+	}
+	return limit
 }
 
 // refreshTime is when credentials obtained at now stop counting as fresh: ExpiryWindow before

@@ -154,3 +154,37 @@ func TestWrap_Outage_NoErrorsWhileValid(t *testing.T) {
 		}
 	})
 }
+
+// Credentials that are still fresh but already within a minute of their expiry must not put
+// the next retry in the past, which made the prefetch goroutine call the source in a loop.
+// Two ways in:
+//   - an ExpiryWindow under a minute (WrapOptions and Options both accept one), source down:
+//     a loop of failing calls from 60 s to ExpiryWindow before the expiry;
+//   - credentials with less than 2 minutes left when fetched (the half-life floor puts refreshAt
+//     past usableUntil), source answering the held keys again: a loop of unchanged answers.
+func TestWrap_FreshButPastUsable_NoRetryLoop(t *testing.T) {
+	t.Run("ExpiryWindow 30s, source down", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			src := &rotatingSource{life: time.Hour, latency: 100 * time.Millisecond}
+			p := mustWrap(t, aws.NewCredentialsCache(src), func(o *WrapOptions) { o.Prefetch, o.ExpiryWindow = true, 30*time.Second })
+			mustRetrieve(t, p)
+			src.setDown(true)
+			time.Sleep(time.Until(p.Stats().Expiration.Add(-25 * time.Second)))
+			if calls, _ := src.counts(); calls > 40 {
+				t.Errorf("%d source calls in an outage of under an hour; want a backoff (5 s doubling to 2 min), not a loop", calls)
+			}
+		})
+	})
+	t.Run("100s credentials, unchanged answers", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			src := &rotatingSource{life: 100 * time.Second, rotateBefore: 20 * time.Second, latency: 100 * time.Millisecond}
+			p := mustWrap(t, aws.NewCredentialsCache(src), func(o *WrapOptions) { o.Prefetch = true })
+			mustRetrieve(t, p)
+			// Fresh until 50 s, usable until 40 s; the source answers the same keys until 80 s.
+			time.Sleep(45 * time.Second)
+			if calls, _ := src.counts(); calls > 10 {
+				t.Errorf("%d source calls in 45 s; want a few, with backoff", calls)
+			}
+		})
+	})
+}
