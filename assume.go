@@ -96,7 +96,7 @@ func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration,
 	if err != nil {
 		return aws.Credentials{}, 0, s.explain(err)
 	}
-	return assumedRole(out.Credentials, out.AssumedRoleUser), responseSkew(out.ResultMetadata), nil
+	return assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), nil
 }
 
 // duration is the DurationSeconds to ask for: Duration, but when the source credentials come

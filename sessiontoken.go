@@ -85,5 +85,5 @@ func (s *sessionToken) fetch(ctx context.Context) (aws.Credentials, time.Duratio
 	if err != nil {
 		return aws.Credentials{}, 0, fmt.Errorf("awssts: %s: %w", s, err)
 	}
-	return stsCredentials(out.Credentials), responseSkew(out.ResultMetadata), nil
+	return stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), nil
 }

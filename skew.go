@@ -18,9 +18,11 @@ const (
 	maxSkew = 12 * time.Hour
 )
 
-// responseSkew is the answering server's clock minus this machine's, from the Date header
-// that the SDK recorded in an output's ResultMetadata; 0 when there is none.
-func responseSkew(md middleware.Metadata) time.Duration {
+// ResponseClockSkew is the answering server's clock minus this machine's, from the Date header
+// that the SDK recorded in an output's ResultMetadata (out.ResultMetadata), to the second; 0 when
+// there is none, or when it is under the 2 s that a Date header can tell. The STS sources of a
+// Provider correct every expiry by it.
+func ResponseClockSkew(md middleware.Metadata) time.Duration {
 	skew, ok := awsmiddleware.GetAttemptSkew(md)
 	if !ok || skew > -skewResolution && skew < skewResolution {
 		return 0

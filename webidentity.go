@@ -94,7 +94,7 @@ func (s *webIdentity) fetch(ctx context.Context) (aws.Credentials, time.Duration
 	if err != nil {
 		return aws.Credentials{}, 0, s.explain(err)
 	}
-	return assumedRole(out.Credentials, out.AssumedRoleUser), responseSkew(out.ResultMetadata), nil
+	return assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), nil
 }
 
 // explain wraps an AssumeRoleWithWebIdentity error, keeping it reachable by errors.As, and

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/awssts/awssts"
 )
 
 // staleMargin is how close to their real expiry cached credentials may still be served when
@@ -84,20 +85,12 @@ func assumeRoleEntry(out *sts.AssumeRoleOutput, roleARN string) (entry, error) {
 	return e, nil
 }
 
-// Clock skew: a Date header has whole seconds, so less than skewResolution is noise, and more
-// than maxSkew comes from a bad header.
-const (
-	skewResolution = 2 * time.Second
-	maxSkew        = 12 * time.Hour
-)
-
-// onThisClock converts an expiry from STS's clock to this machine's by the skew the SDK
-// measured from the answer's Date header, the correction the library applies to
-// Stats().Expiration, so that the cache and the Provider agree on when credentials expire.
+// onThisClock converts an expiry from STS's clock to this machine's by the skew of the answer,
+// the correction the library applies to Stats().Expiration, so that the cache and the Provider
+// agree on when credentials expire. The library ignores a skew over 12 h as implausible.
 func onThisClock(exp time.Time, md middleware.Metadata) time.Time {
-	skew, ok := awsmiddleware.GetAttemptSkew(md)
-	if !ok || skew.Abs() < skewResolution || skew.Abs() > maxSkew {
-		return exp
+	if skew := awssts.ResponseClockSkew(md); skew.Abs() <= 12*time.Hour {
+		return exp.Add(-skew)
 	}
-	return exp.Add(-skew.Round(time.Second))
+	return exp
 }
