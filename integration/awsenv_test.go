@@ -19,8 +19,9 @@ const (
 	testTimeout = 30 * time.Second
 )
 
-// isolate keeps the developer's own AWS setup (profiles, keys, endpoints, IMDS) out of the
-// SDK's default chain for the rest of the test, and points STS at stsURL.
+// isolate keeps the developer's own AWS setup (profiles, keys, endpoints, IMDS) and awssts
+// cache out of the SDK's default chain and the awssts command for the rest of the test, and
+// points STS at stsURL.
 func isolate(t *testing.T, stsURL string) {
 	t.Helper()
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
@@ -40,6 +41,7 @@ func isolate(t *testing.T, stsURL string) {
 		t.Setenv(k, "")
 	}
 	t.Setenv("AWS_ENDPOINT_URL_STS", stsURL)
+	t.Setenv("AWSSTS_CACHE_DIR", t.TempDir()) // the awssts command's cache, of this test alone
 }
 
 // sourceConfig loads the SDK's default config, as a program would, with static long-term
