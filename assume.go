@@ -99,9 +99,9 @@ func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration,
 	return assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), nil
 }
 
-// duration is the DurationSeconds to ask for: Duration, but when the source credentials come
-// from another Provider (NewSessionToken's MFA session), no longer than they have left, so that
-// the role session ends with the MFA session. STS takes no less than 15 minutes.
+// duration is the DurationSeconds to ask for: Duration, but when the source credentials are a
+// NewSessionToken Provider's MFA session, no longer than it has left, so that the role session
+// ends with the MFA session. STS takes no less than 15 minutes.
 func (s *assumeRole) duration() time.Duration {
 	c, ok := s.client.(*sts.Client)
 	if !ok {
@@ -109,6 +109,9 @@ func (s *assumeRole) duration() time.Duration {
 	}
 	src, ok := c.Options().Credentials.(*Provider)
 	if !ok {
+		return s.o.Duration
+	}
+	if _, ok := src.src.(*sessionToken); !ok {
 		return s.o.Duration
 	}
 	end := src.Stats().Expiration

@@ -170,6 +170,9 @@ func (o Options) validate(maxDur time.Duration) error {
 	if o.SerialNumber != nil && o.TokenProvider == nil {
 		return fmt.Errorf("awssts: SerialNumber is set but TokenProvider is nil: set TokenProvider to supply the MFA code")
 	}
+	if o.TokenProvider != nil && o.SerialNumber == nil {
+		return fmt.Errorf("awssts: TokenProvider is set but SerialNumber is nil: set SerialNumber to the MFA device's ARN, or the TokenProvider is never asked")
+	}
 	if err := checkString("SourceIdentity", o.SourceIdentity, 2, 64, sessionNameChars, true); err != nil {
 		return err
 	}

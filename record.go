@@ -60,6 +60,7 @@ func (p *Provider) recordCall(creds aws.Credentials, err error, now time.Time) (
 	switch {
 	case err == nil && p.unchanged(creds):
 		p.failing++
+		p.lastErr, p.stats.LastError = nil, ""
 		p.current.Expires = creds.Expires
 		p.retryAt = retryBy(now, backoff(p.failing, minHeldBackoff, maxHeldBackoff), p.retryLimit(now))
 		args := []any{"source", src, "access_key_id", creds.AccessKeyID, "retry_at", p.retryAt.UTC()}

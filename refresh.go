@@ -55,7 +55,7 @@ func (s cacheSource) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, &retryError{err: p.lastErr, at: p.retryAt, now: now}
 	case !usable && now.Before(p.retryAt) && now.Before(cur.Expires):
 		defer p.mu.Unlock()
-		return p.until(cur, minTime(p.retryAt, cur.Expires)), nil
+		return p.serve(cur, now), nil
 	}
 	p.mu.Unlock()
 
@@ -66,17 +66,31 @@ func (s cacheSource) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := p.refresh(ctx, due)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now = time.Now()
 	switch {
-	case err != nil && usable:
-		return p.until(cur, p.recheck(time.Now())), nil
+	case err != nil && p.usable(now):
+		return p.serve(p.current, now), nil
 	case err != nil:
 		return aws.Credentials{}, err
-	case !creds.CanExpire:
-		return creds, nil
-	case p.fresh(time.Now()):
-		return p.until(creds, p.refreshAt), nil
 	}
-	return p.until(creds, p.recheck(time.Now())), nil
+	return p.serve(creds, now), nil
+}
+
+// serve is c with the Expires at which the cache should ask again: its refresh time while
+// fresh, the next recheck while usable, else the next retry or its expiry, whichever comes
+// first; never a time already past, which would make every call ask. p.mu must be held.
+func (p *Provider) serve(c aws.Credentials, now time.Time) aws.Credentials {
+	switch {
+	case !c.CanExpire:
+		return c
+	case p.fresh(now):
+		return p.until(c, p.refreshAt)
+	case p.usable(now):
+		return p.until(c, p.recheck(now))
+	case p.retryAt.After(now):
+		return p.until(c, minTime(p.retryAt, c.Expires))
+	}
+	return p.until(c, c.Expires)
 }
 
 // recheck is when a cache holding due credentials should ask again: within dueRecheck while

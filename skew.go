@@ -35,12 +35,18 @@ func ResponseClockSkew(md middleware.Metadata) time.Duration {
 }
 
 // toLocalClock converts creds.Expires from the source's clock to this machine's, and keeps
-// the skew for Stats. An implausible skew (over 12 h, or more than the credentials' life by
-// more than the Date header can tell) is ignored with a Warn. It returns the log line to write once p.mu is released. p.mu must be held.
+// the skew for Stats. An implausible skew is ignored with a Warn: one over 12 h, or one that
+// would lengthen the credentials' life by more than that life (by more than the Date header
+// can tell). A skew that shortens it is not bounded so: ignoring a true one would sign with
+// credentials that STS calls expired. It returns the log line to write once p.mu is released. p.mu must be held.
 func (p *Provider) toLocalClock(creds aws.Credentials, skew time.Duration, now time.Time) (aws.Credentials, func()) {
+	if skew == 0 {
+		p.stats.ClockSkew, p.skewWarned = 0, 0
+		return creds, nil
+	}
 	logger, src := p.logger, p.src.String()
 	abs := skew.Abs()
-	if abs > maxSkew || creds.CanExpire && abs > creds.Expires.Sub(now.Add(skew))+skewResolution {
+	if abs > maxSkew || skew < 0 && creds.CanExpire && abs > creds.Expires.Sub(now.Add(skew))+skewResolution {
 		p.stats.ClockSkew = 0
 		return creds, func() {
 			logger.Warn("awssts: ignoring an implausible clock skew from the source's Date header", "source", src, "skew", skew.String())
