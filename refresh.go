@@ -37,19 +37,13 @@ func (s cacheSource) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	p.mu.Lock()
 	cur, usable := p.current, p.usable(now)
 	switch {
-	case p.fresh(now) && !cur.CanExpire:
-		p.mu.Unlock()
-		return cur, nil
-	case p.fresh(now):
+	case p.fresh(now), usable && (p.prefetch != nil || now.Before(p.retryAt)):
 		defer p.mu.Unlock()
-		return p.until(cur, p.refreshAt), nil
-	case usable && (p.prefetch != nil || now.Before(p.retryAt)):
-		defer p.mu.Unlock()
-		return p.until(cur, p.recheck(now)), nil
+		return p.serve(cur, now), nil
 	case usable && !p.closed:
 		defer p.mu.Unlock()
 		p.renewInBackground()
-		return p.until(cur, p.recheck(now)), nil
+		return p.serve(cur, now), nil
 	case !usable && now.Before(p.retryAt) && p.lastErr != nil:
 		defer p.mu.Unlock()
 		return aws.Credentials{}, &retryError{err: p.lastErr, at: p.retryAt, now: now}
