@@ -71,7 +71,7 @@ func sessionName(prefix string, now time.Time) string {
 }
 
 // fetch makes one AssumeRole call.
-func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration, error) {
+func (s *assumeRole) fetch(ctx context.Context) (answer, error) {
 	o := &s.o
 	in := &sts.AssumeRoleInput{
 		RoleArn:           aws.String(s.roleARN),
@@ -88,15 +88,15 @@ func (s *assumeRole) fetch(ctx context.Context) (aws.Credentials, time.Duration,
 	if s.mfa != nil {
 		code, err := s.mfa.code(ctx)
 		if err != nil {
-			return aws.Credentials{}, 0, err
+			return answer{}, err
 		}
 		in.TokenCode = aws.String(code)
 	}
 	out, err := s.client.AssumeRole(ctx, in)
 	if err != nil {
-		return aws.Credentials{}, 0, s.explain(err)
+		return answer{}, s.explain(err)
 	}
-	return assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), nil
+	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), regionOf(s.client)}, nil
 }
 
 // duration is the DurationSeconds to ask for: Duration, but when the source credentials are a
@@ -119,6 +119,14 @@ func (s *assumeRole) duration() time.Duration {
 		return s.o.Duration
 	}
 	return max(min(s.o.Duration, time.Until(end).Truncate(time.Second)), minDuration)
+}
+
+// regionOf is the region of an *sts.Client, "" for any other client.
+func regionOf(client any) string {
+	if c, ok := client.(*sts.Client); ok {
+		return c.Options().Region
+	}
+	return ""
 }
 
 // stsCredentials turns STS's Credentials into aws.Credentials, with the expiry on STS's clock.

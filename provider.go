@@ -62,16 +62,23 @@ type Stats struct {
 	Expiration   time.Time     // the real expiry of the credentials held, on this machine's clock; zero before the first
 	NextPrefetch time.Time     // when prefetch will next call the source; zero when prefetch is off
 	ClockSkew    time.Duration // the source's clock minus this machine's, from its last answer; 0 when unknown
+	Region       string        // the region whose endpoint issued the held credentials; "" when unknown
 }
 
 // source fetches one set of credentials for the engine. Each source is a file of its own
 // (assume.go, wrap.go, webidentity.go, sessiontoken.go); the engine knows none of them.
 type source interface {
-	// fetch makes one call. Expires is on the source's clock; skew is that clock minus
-	// this machine's, or 0 when the answer does not tell.
-	fetch(ctx context.Context) (creds aws.Credentials, skew time.Duration, err error)
+	// fetch makes one call.
+	fetch(ctx context.Context) (answer, error)
 	credentialSources() []aws.CredentialSource
 	fmt.Stringer // what it fetches, without secrets: "AssumeRole arn:…"
+}
+
+// answer is what one source call returned.
+type answer struct {
+	creds  aws.Credentials // Expires is on the source's clock
+	skew   time.Duration   // the source's clock minus this machine's; 0 when the answer does not tell
+	region string          // the region whose endpoint answered; "" when unknown
 }
 
 // newProvider puts src behind the engine. window and logger have their defaults applied.

@@ -184,7 +184,8 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credential
 	p.mu.Unlock()
 
 	callCtx, cancel := context.WithTimeout(ctx, refreshTimeout)
-	creds, skew, err := p.src.fetch(callCtx)
+	a, err := p.src.fetch(callCtx)
+	creds, skew := a.creds, a.skew
 	cancel()
 	c.abandoned = err != nil && ctx.Err() != nil
 
@@ -192,6 +193,9 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credential
 	var log func()
 	if !c.abandoned && c.gen == p.gen {
 		c.creds, log, c.err = p.record(creds, skew, err, time.Now().Round(0))
+		if c.err == nil && !p.unchanged(creds) {
+			p.stats.Region = a.region
+		}
 	} else {
 		c.creds, c.err = creds, err
 	}

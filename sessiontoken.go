@@ -69,7 +69,7 @@ func (s *sessionToken) credentialSources() []aws.CredentialSource {
 }
 
 // fetch asks for the MFA code, if any, and makes one GetSessionToken call.
-func (s *sessionToken) fetch(ctx context.Context) (aws.Credentials, time.Duration, error) {
+func (s *sessionToken) fetch(ctx context.Context) (answer, error) {
 	in := &sts.GetSessionTokenInput{
 		DurationSeconds: aws.Int32(int32(s.o.Duration / time.Second)),
 		SerialNumber:    s.o.SerialNumber,
@@ -77,13 +77,13 @@ func (s *sessionToken) fetch(ctx context.Context) (aws.Credentials, time.Duratio
 	if s.mfa != nil {
 		code, err := s.mfa.code(ctx)
 		if err != nil {
-			return aws.Credentials{}, 0, err
+			return answer{}, err
 		}
 		in.TokenCode = aws.String(code)
 	}
 	out, err := s.client.GetSessionToken(ctx, in)
 	if err != nil {
-		return aws.Credentials{}, 0, fmt.Errorf("awssts: %s: %w", s, err)
+		return answer{}, fmt.Errorf("awssts: %s: %w", s, err)
 	}
-	return stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), nil
+	return answer{stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), regionOf(s.client)}, nil
 }

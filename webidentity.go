@@ -76,10 +76,10 @@ func (s *webIdentity) credentialSources() []aws.CredentialSource {
 
 // fetch reads the token and makes one AssumeRoleWithWebIdentity call. An IdP that STS could
 // not reach is retried as the SDK retries throttling.
-func (s *webIdentity) fetch(ctx context.Context) (aws.Credentials, time.Duration, error) {
+func (s *webIdentity) fetch(ctx context.Context) (answer, error) {
 	token, err := s.token.GetIdentityToken()
 	if err != nil {
-		return aws.Credentials{}, 0, fmt.Errorf("awssts: %s: read the web identity token: %w", s, err)
+		return answer{}, fmt.Errorf("awssts: %s: read the web identity token: %w", s, err)
 	}
 	out, err := s.client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn:          aws.String(s.roleARN),
@@ -92,9 +92,9 @@ func (s *webIdentity) fetch(ctx context.Context) (aws.Credentials, time.Duration
 		o.Retryer = retry.AddWithErrorCodes(o.Retryer, "IDPCommunicationError")
 	})
 	if err != nil {
-		return aws.Credentials{}, 0, s.explain(err)
+		return answer{}, s.explain(err)
 	}
-	return assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), nil
+	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), regionOf(s.client)}, nil
 }
 
 // explain wraps an AssumeRoleWithWebIdentity error, keeping it reachable by errors.As, and

@@ -73,13 +73,13 @@ func (w *wrapped) credentialSources() []aws.CredentialSource {
 
 // fetch asks src once. A cache in src is invalidated first, so that its copy is not
 // mistaken for a renewal.
-func (w *wrapped) fetch(ctx context.Context) (aws.Credentials, time.Duration, error) {
+func (w *wrapped) fetch(ctx context.Context) (answer, error) {
 	if c, ok := w.src.(interface{ Invalidate() }); ok {
 		c.Invalidate()
 	}
 	creds, err := w.src.Retrieve(ctx)
 	if err != nil {
-		return aws.Credentials{}, 0, fmt.Errorf("awssts: %s: %w", w, unwrapCacheError(err))
+		return answer{}, fmt.Errorf("awssts: %s: %w", w, unwrapCacheError(err))
 	}
-	return creds, 0, nil
+	return answer{creds: creds}, nil
 }

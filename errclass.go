@@ -1,0 +1,70 @@
+package awssts
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// The sources sort the SDK's errors into three kinds. An outage (a server fault, throttling,
+// a timeout, a connection error) is what stale-on-failure and regional failover are for. A
+// refusal is the source answering no (AccessDenied, InvalidClientTokenId, ExpiredToken,
+// ValidationError, …): the principal that asked may no longer have these credentials, so
+// held ones are not served past their refresh time on its account. Everything else (a
+// TokenProvider that failed, an unreadable token file) is neither.
+
+// outageCodes are client-fault codes that mean the service could not do its job, not that it
+// said no.
+var outageCodes = map[string]bool{"IDPCommunicationError": true}
+
+// isThrottle says whether err is throttling, by the SDK's standard retryer's rules.
+func isThrottle(err error) bool {
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
+}
+
+// isOutage says whether err is an outage of the service: a server fault, throttling, a timeout
+// or a connection error.
+func isOutage(err error) bool {
+	var apiErr smithy.APIError
+	switch {
+	case err == nil:
+		return false
+	case isThrottle(err), errors.Is(err, context.DeadlineExceeded), serverStatus(err):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.ErrorFault() == smithy.FaultServer || outageCodes[apiErr.ErrorCode()] ||
+			retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+	}
+	return retry.RetryableConnectionError{}.IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// isRefusal says whether err is the service's answer no: an API error that is not an outage.
+func isRefusal(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && !isOutage(err)
+}
+
+// serverStatus says whether err carries an HTTP response status of 500 or more.
+func serverStatus(err error) bool {
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() >= http.StatusInternalServerError
+}
+
+// refusedError marks a refusal for the engine, which knows no source's errors.
+type refusedError struct{ error }
+
+func (e refusedError) Unwrap() error { return e.error }
+func (refusedError) refused() bool   { return true }
+
+// markRefusal returns err marked as a refusal when it is one, else err unchanged.
+func markRefusal(err error) error {
+	if err != nil && isRefusal(err) {
+		return refusedError{err}
+	}
+	return err
+}
