@@ -192,10 +192,12 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (aws.Credential
 	p.mu.Lock()
 	var log func()
 	if !c.abandoned && c.gen == p.gen {
+		region := p.stats.Region
 		c.creds, log, c.err = p.record(creds, skew, err, time.Now().Round(0))
-		if c.err == nil && !p.unchanged(creds) {
-			p.stats.Region = a.region
+		if c.err == nil && p.stats.Refreshes > 0 && c.creds.AccessKeyID == creds.AccessKeyID {
+			region = a.region
 		}
+		p.stats.Region = region
 	} else {
 		c.creds, c.err = creds, err
 	}
