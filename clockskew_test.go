@@ -141,3 +141,15 @@ func TestClockSkew_Implausible_Ignored(t *testing.T) {
 		}
 	})
 }
+
+// This machine 16 minutes ahead of STS with the shortest sessions: a skew that consecutive
+// answers report alike is real, and applied, though it is longer than a session.
+func TestClockSkew_AheadBeyondShortSessions_Applied(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		run := runSkewed(t, -16*time.Minute, 15*time.Minute, 100*time.Second, time.Hour, true)
+		if n := len(run.assumes); run.expired != 0 || n > 8 || run.stats.ClockSkew != -16*time.Minute {
+			t.Errorf("%d ExpiredToken, %d AssumeRole calls in 1 h, ClockSkew %v; want 0, at most 8, -16m0s",
+				run.expired, n, run.stats.ClockSkew)
+		}
+	})
+}

@@ -74,12 +74,7 @@ func sharedProvider(ctx context.Context, key [sha256.Size]byte, accessKeyID, sec
 		shared.order = append(slices.DeleteFunc(shared.order, func(k [sha256.Size]byte) bool { return k == key }), key)
 		return found, nil, nil
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, "")))
-	if err != nil {
-		return nil, nil, fmt.Errorf("awssts: load SDK config: %w", err)
-	}
-	p, err = NewFromConfig(cfg, roleARN, func(dst *Options) { *dst = o })
+	p, err = buildShared(ctx, sharedArgs{accessKeyID, secretAccessKey, roleARN, region, o})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,6 +90,25 @@ func sharedProvider(ctx context.Context, key [sha256.Size]byte, accessKeyID, sec
 	shared.providers[key] = p
 	shared.order = append(shared.order, key)
 	return p, evicted, nil
+}
+
+type sharedArgs struct {
+	accessKeyID, secretAccessKey, roleARN, region string
+	o                                             Options
+}
+
+var buildShared = func(ctx context.Context, a sharedArgs) (*Provider, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(a.region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(a.accessKeyID, a.secretAccessKey, "")))
+	if err != nil {
+		return nil, fmt.Errorf("awssts: load SDK config: %w", err)
+	}
+	return NewFromConfig(cfg, a.roleARN, func(dst *Options) { *dst = a.o })
+}
+
+func (p *Provider) Env(ctx context.Context, region string) ([]string, error) {
+	c, err := p.Retrieve(ctx)
+	return Env(c, region), err
 }
 
 // optionsKey renders o so that equal options give equal keys: pointers by the value they

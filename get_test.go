@@ -124,3 +124,30 @@ func TestGet_Bounded_PerCallLoggersShareOneProvider(t *testing.T) {
 		t.Errorf("200 distinct Providers with prefetch left %d more prefetch goroutines, want at most 64", extra)
 	}
 }
+
+// Get's answer carries the real expiry STS issued, as the seed's did.
+func TestGet_ExpiresIsTheRealExpiry(t *testing.T) {
+	srv := ststest.NewServer()
+	defer srv.Close()
+	t.Cleanup(awssts.CloseShared)
+	srv.AddUser("AKIAGETEXPIRY0000000", "expiry-secret")
+	role := "arn:aws:iam::123456789012:role/get-expiry"
+	srv.AddRole(role, 0)
+	t.Setenv("AWS_ENDPOINT_URL_STS", srv.URL)
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	before := time.Now()
+	c, err := awssts.Get(context.Background(), "AKIAGETEXPIRY0000000", "expiry-secret", role, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var issued time.Time
+	for _, call := range srv.Calls() {
+		if call.Action == "AssumeRole" {
+			issued = call.Time
+		}
+	}
+	if want := issued.Add(awssts.DefaultDuration); c.Expires.Sub(want).Abs() > 2*time.Second || c.Expires.Before(before.Add(awssts.DefaultDuration-2*time.Second)) {
+		t.Errorf("Get's Expires = %v, want the real expiry about %v", c.Expires, want)
+	}
+}
