@@ -109,7 +109,7 @@ func (s *rolesAnywhere) createSession(ctx context.Context, sessionName string) (
 	if err := errors.Join(steps...); err != nil {
 		return nil, middleware.Metadata{}, err
 	}
-	h := middleware.DecorateHandler(smithyhttp.NewClientHandler(s.client), stack)
+	h := middleware.DecorateHandler(smithyhttp.NewClientHandlerWithOptions(s.client), stack)
 	out, md, err := h.Handle(ctx, nil)
 	if err != nil {
 		return nil, md, err

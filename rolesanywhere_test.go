@@ -161,8 +161,8 @@ func TestRolesAnywhere_DurationAndPrefix(t *testing.T) {
 			if _, err := pr.Retrieve(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if exp := pr.Stats().Expiration; exp.Sub(time.Now()) != 2*time.Hour {
-				t.Errorf("Stats().Expiration is %v ahead, want 2h", exp.Sub(time.Now()))
+			if exp := pr.Stats().Expiration; time.Until(exp) != 2*time.Hour {
+				t.Errorf("Stats().Expiration is %v ahead, want 2h", time.Until(exp))
 			}
 			time.Sleep(2 * time.Hour)
 		}
