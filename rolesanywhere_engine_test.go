@@ -16,6 +16,15 @@ import (
 	"github.com/awssts/awssts/ststest"
 )
 
+// raInMemory is newPKI and an in-memory server that trusts it, for a synctest bubble.
+func raInMemory(t *testing.T, kind string, intermediate bool) (pki, *ststest.Server) {
+	p := newPKI(t, kind, intermediate)
+	srv := ststest.NewInMemoryServer()
+	t.Cleanup(srv.Close)
+	raServer(t, srv, p)
+	return p, srv
+}
+
 // createSessions counts the CreateSession requests that srv received, and those refused.
 func createSessions(srv *ststest.Server) (n, failed int) {
 	for _, c := range srv.Calls() {
@@ -32,10 +41,7 @@ func createSessions(srv *ststest.Server) (n, failed int) {
 // With prefetch, no Retrieve waits on CreateSession (100 ms each) over 3 hours of 1 h sessions.
 func TestRolesAnywhere_PrefetchNoWaits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPKI(t, "RSA", true)
-		srv := ststest.NewInMemoryServer()
-		defer srv.Close()
-		raServer(t, srv, p)
+		p, srv := raInMemory(t, "RSA", true)
 		srv.DelayAction("CreateSession", 100*time.Millisecond, 1000)
 		pr := raProvider(t, srv, p, func(o *awssts.RolesAnywhereOptions) {
 			o.Duration, o.ExpiryWindow, o.Prefetch = time.Hour, 10*time.Minute, true
@@ -66,10 +72,7 @@ func TestRolesAnywhere_PrefetchNoWaits(t *testing.T) {
 // an error until a minute before they expire, with few calls, and renewal resumes after it.
 func TestRolesAnywhere_StaleOnFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPKI(t, "P-384", false)
-		srv := ststest.NewInMemoryServer()
-		defer srv.Close()
-		raServer(t, srv, p)
+		p, srv := raInMemory(t, "P-384", false)
 		pr := raProvider(t, srv, p, func(o *awssts.RolesAnywhereOptions) { o.Duration, o.ExpiryWindow = time.Hour, 10*time.Minute })
 		first, err := pr.Retrieve(context.Background())
 		if err != nil {
@@ -102,10 +105,7 @@ func TestRolesAnywhere_StaleOnFailure(t *testing.T) {
 // Transient answers are retried by the SDK's retryer within one source call.
 func TestRolesAnywhere_RetriesTransientErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPKI(t, "P-256", false)
-		srv := ststest.NewInMemoryServer()
-		defer srv.Close()
-		raServer(t, srv, p)
+		p, srv := raInMemory(t, "P-256", false)
 		srv.FailAction("CreateSession", ststest.Throttling, 1)
 		srv.FailAction("CreateSession", ststest.InternalFailure, 1)
 		pr := raProvider(t, srv, p)
@@ -123,10 +123,7 @@ func TestRolesAnywhere_RetriesTransientErrors(t *testing.T) {
 // clock-skew correction signs again with the service's time, and expiries are converted.
 func TestRolesAnywhere_ClockSkew(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPKI(t, "RSA", false)
-		srv := ststest.NewInMemoryServer()
-		defer srv.Close()
-		raServer(t, srv, p)
+		p, srv := raInMemory(t, "RSA", false)
 		srv.SetClockSkew(10 * time.Minute)
 		pr := raProvider(t, srv, p, func(o *awssts.RolesAnywhereOptions) { o.Duration = time.Hour })
 		if _, err := pr.Retrieve(context.Background()); err != nil {
@@ -153,10 +150,7 @@ func TestRolesAnywhere_ClockSkew(t *testing.T) {
 // No key material, secret or session token in logs, errors or fmt output.
 func TestRolesAnywhere_NoSecretsInLogsOrFmt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPKI(t, "P-256", false)
-		srv := ststest.NewInMemoryServer()
-		defer srv.Close()
-		raServer(t, srv, p)
+		p, srv := raInMemory(t, "P-256", false)
 		var logs bytes.Buffer
 		pr := raProvider(t, srv, p, func(o *awssts.RolesAnywhereOptions) {
 			o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -150,10 +150,7 @@ func TestRolesAnywhere_KeysAndChains(t *testing.T) {
 
 func TestRolesAnywhere_DurationAndPrefix(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPKI(t, "P-256", false)
-		srv := ststest.NewInMemoryServer()
-		defer srv.Close()
-		raServer(t, srv, p)
+		p, srv := raInMemory(t, "P-256", false)
 		pr := raProvider(t, srv, p, func(o *awssts.RolesAnywhereOptions) {
 			o.Duration, o.RoleSessionNamePrefix, o.ExpiryWindow = 2*time.Hour, "ci-runner-", 5*time.Minute
 		})
