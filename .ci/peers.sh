@@ -10,6 +10,7 @@
 
 PEERS_MINIO_MODULE="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 PEERS_IMDS_MODULE="github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock@v1.13.0"
+PEERS_RA_HELPER_MODULE="github.com/aws/rolesanywhere-credential-helper@v1.4.0"
 PEERS_MOTO_PACKAGE="moto[server]==5.2.1"
 PEERS_READY_SECONDS="${PEERS_READY_SECONDS:-60}"
 
@@ -32,8 +33,10 @@ _peers_go_bin() {
 	return 1
 }
 
-# peers_install installs whichever peer is missing: MinIO (about 3.5 minutes cold) and
-# ec2-metadata-mock (about 15 s) with go install, moto with pip.
+# peers_install installs whichever peer is missing: MinIO (about 3.5 minutes cold),
+# ec2-metadata-mock (about 15 s) and AWS's Roles Anywhere client (about 20 s; go install names it
+# rolesanywhere-credential-helper, AWS's releases aws_signing_helper) with go install, moto with
+# pip. The Roles Anywhere client is no server: integration/ runs it against ststest.
 peers_install() {
 	if ! _peers_go_bin minio >/dev/null; then
 		echo "peers: installing MinIO ($PEERS_MINIO_MODULE)"
@@ -45,6 +48,11 @@ peers_install() {
 		go install "$PEERS_IMDS_MODULE"
 	fi
 	echo "peers: ec2-metadata-mock is $(_peers_go_bin ec2-metadata-mock)"
+	if ! _peers_go_bin aws_signing_helper >/dev/null && ! _peers_go_bin rolesanywhere-credential-helper >/dev/null; then
+		echo "peers: installing AWS's Roles Anywhere client ($PEERS_RA_HELPER_MODULE)"
+		go install "$PEERS_RA_HELPER_MODULE"
+	fi
+	echo "peers: the Roles Anywhere client is $(_peers_go_bin aws_signing_helper || _peers_go_bin rolesanywhere-credential-helper)"
 	if ! command -v moto_server >/dev/null 2>&1; then
 		echo "peers: installing $PEERS_MOTO_PACKAGE"
 		if command -v pip >/dev/null 2>&1; then

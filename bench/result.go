@@ -13,9 +13,10 @@ const ReportPrefix = "REPORT "
 
 // Result is one contender in one scenario of a row of BENCHMARKS.md.
 type Result struct {
-	Row       string  `json:"row"`   // refresh, outage, burst/GOROUTINES, fleet, long-outage, wrap-…, skew
-	Case      string  `json:"case"`  // the contender
-	Calls     int     `json:"calls"` // source calls: AssumeRole, or Retrieve of the wrapped source
+	Row       string  `json:"row"`                // refresh, outage, burst/GOROUTINES, fleet, long-outage, wrap-…, skew
+	Case      string  `json:"case"`               // the contender
+	Calls     int     `json:"calls"`              // source calls: AssumeRole, CreateSession, or Retrieve of the wrapped source
+	Requests  int     `json:"requests,omitempty"` // HTTP requests, retries included, where they are counted
 	Retrieves int     `json:"retrieves,omitempty"`
 	Waited    int     `json:"waited,omitempty"` // Retrieve calls that took any time
 	WorstMS   float64 `json:"worst_ms,omitempty"`

@@ -45,6 +45,21 @@
 // answer, every Expiration and every expiry check follow it, and so does the 5-minute window
 // of signing times, from which the SDK recovers by itself (see SetClockSkew).
 //
+// The same server answers IAM Roles Anywhere's CreateSession (POST /sessions, REST-JSON): a
+// request must be signed with AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256 by the key of the
+// certificate in X-Amz-X509, which must chain (through X-Amz-X509-Chain) to the CA that
+// AddTrustAnchor gave its trust anchor and be valid on the server's clock; the profile, added
+// with AddRolesAnywhereProfile, must list the role. Refusals carry the code in X-Amzn-Errortype
+// and __type: AccessDeniedException (403: "Untrusted Signing Certificate", a role the profile
+// does not list, a roleSessionName the profile does not accept), InvalidSignatureException (403:
+// a signature that does not verify, or made more than 5 minutes from the server's clock),
+// IncompleteSignatureException (400), MissingAuthenticationTokenException (403),
+// ResourceNotFoundException (404: an unknown trust anchor or profile) and ValidationException
+// (400: durationSeconds outside 900..43200, a bad roleSessionName). Its credentials work against
+// the STS actions like any role session's. IssueCertificate makes test certificates; faults
+// apply to it as the action "CreateSession", answered as ThrottlingException (429),
+// InternalServerException (500) and ServiceUnavailableException (503).
+//
 // NewServer listens on TCP like httptest.NewServer. NewInMemoryServer carries the same HTTP
 // over net.Pipe for tests inside a testing/synctest bubble, where credentials can expire and
 // backoffs elapse in no real time; reach it through its Client.

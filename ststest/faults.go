@@ -62,7 +62,7 @@ type fault struct {
 
 // The STS actions the server serves, and those of them that issue credentials.
 var (
-	credentialActions = []string{"AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken"}
+	credentialActions = []string{"AssumeRole", "AssumeRoleWithWebIdentity", "GetSessionToken", "CreateSession"}
 	actions           = append(slices.Clone(credentialActions), "GetCallerIdentity")
 )
 

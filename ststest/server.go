@@ -51,6 +51,7 @@ type Server struct {
 	webTokenCheck func(token string) error
 	faults        []fault
 	calls         []Call
+	ra            rolesAnywhere // Roles Anywhere's trust anchors and profiles
 }
 
 type role struct {
@@ -133,6 +134,10 @@ func (s *Server) AddRole(roleARN string, maxSessionDuration time.Duration) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == rolesAnywherePath {
+		s.serveCreateSession(w, r)
+		return
+	}
 	s.setDate(w)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	if err != nil {

@@ -38,7 +38,7 @@ func (r *results) rows() []row {
 	rows := []row{r.hotPath(), r.refreshWait(), r.outage(), r.burst("4a", 1), r.burst("4b", 100), r.burst("4c", 10000), r.fleet(),
 		r.http("6a", "first", "HTTP to ststest on loopback: a new provider's first Retrieve (one signed AssumeRole)"),
 		r.http("6b", "cached", "HTTP to ststest on loopback: the cached Retrieve after it"),
-		r.longOutage(), r.wrapRefreshWait(), r.wrapOutage(), r.wrapSame(), r.clockSkew(),
+		r.longOutage(), r.raLongOutage(), r.wrapRefreshWait(), r.wrapOutage(), r.wrapSame(), r.clockSkew(),
 		r.cliCalls("10a", "sequential", 100), r.cliCalls("10b", "concurrent", 20), r.cliHit()}
 	for _, w := range rows {
 		if !w.met && w.test != "" {
