@@ -202,19 +202,19 @@ func (s *rolesAnywhere) credentialSources() []aws.CredentialSource { return nil 
 
 // fetch makes one CreateSession call, retried as the SDK retries. An expired certificate is
 // an error without a call.
-func (s *rolesAnywhere) fetch(ctx context.Context) (aws.Credentials, time.Duration, error) {
+func (s *rolesAnywhere) fetch(ctx context.Context) (answer, error) {
 	if err := checkValidity("cert", s.cert, time.Now()); err != nil {
-		return aws.Credentials{}, 0, fmt.Errorf("awssts: %s: %w", s, err)
+		return answer{}, fmt.Errorf("awssts: %s: %w", s, err)
 	}
 	out, md, err := s.createSession(ctx, sessionName(s.o.RoleSessionNamePrefix, time.Now()))
 	if err != nil {
-		return aws.Credentials{}, 0, s.explain(err)
+		return answer{}, s.explain(err)
 	}
 	creds, err := out.credentials()
 	if err != nil {
-		return aws.Credentials{}, 0, fmt.Errorf("awssts: %s: %w", s, err)
+		return answer{}, fmt.Errorf("awssts: %s: %w", s, err)
 	}
-	return creds, ResponseClockSkew(md), nil
+	return answer{creds, ResponseClockSkew(md), s.region}, nil
 }
 
 // explain wraps a CreateSession error, keeping it reachable by errors.As, and says what the
