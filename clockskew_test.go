@@ -82,6 +82,7 @@ func runSkewed(t *testing.T, skew, duration, window, span time.Duration, prefetc
 			t.Fatalf("GetCallerIdentity: %v", err)
 		}
 	}
+	synctest.Wait() // log lines are written after the callers are released
 	run.assumes, run.stats, run.log = calls(srv, "AssumeRole"), p.Stats(), logs.String()
 	return run
 }

@@ -4,10 +4,13 @@ package awssts
 // prefetch goroutine behind.
 func CloseShared() {
 	shared.Lock()
-	providers := shared.providers
-	shared.providers, shared.order = nil, nil
+	entries := shared.entries
+	shared.entries, shared.order = nil, nil
 	shared.Unlock()
-	for _, p := range providers {
-		p.Close()
+	for _, e := range entries {
+		<-e.ready
+		if e.p != nil {
+			e.p.Close()
+		}
 	}
 }

@@ -19,17 +19,26 @@ import (
 // closed and forgotten; a later Get with its arguments makes a new one.
 const maxShared = 64
 
-// shared holds the Providers made by Get, one for each distinct set of arguments, the most
-// recently used last.
+// shared holds the Providers made by Get, one for each distinct set of arguments. A Provider
+// is built outside the lock, once per key: a Get of a key being built waits for that build,
+// and a Get of another key does not.
 var shared struct {
 	sync.Mutex
-	providers map[[sha256.Size]byte]*Provider
-	order     [][sha256.Size]byte
+	entries map[[sha256.Size]byte]*sharedEntry
+	order   [][sha256.Size]byte // the built keys, the most recently used last
+}
+
+type sharedEntry struct {
+	ready chan struct{} // closed when p and err are set
+	p     *Provider
+	err   error
 }
 
 // Get returns credentials for roleARN, assumed with the long-term keys given, from a
 // process-wide Provider shared by every call with the same arguments and options. Repeated
-// calls from any goroutine reuse the cached credentials.
+// calls from any goroutine reuse the cached credentials. It is the one-call form, for use
+// outside any SDK cache: unlike Retrieve's, the Expires of its answer is the real expiry that
+// STS issued, converted to this machine's clock.
 //
 // Options are told apart by value, after defaults, and TokenProvider by its code, so two
 // closures of one function literal count as the same. The Logger is not part of the key: a
@@ -54,49 +63,75 @@ func Get(ctx context.Context, accessKeyID, secretAccessKey, roleARN, region stri
 	keyed := o.withDefaults() // so that Duration 0 and DefaultDuration share a Provider
 	key := sha256.Sum256(fmt.Appendf(nil, "%q %x %q %q %s", accessKeyID, sha256.Sum256([]byte(secretAccessKey)), roleARN, region, optionsKey(keyed)))
 
-	p, evicted, err := sharedProvider(ctx, key, accessKeyID, secretAccessKey, roleARN, region, o)
-	if evicted != nil {
-		evicted.Close()
-	}
+	p, err := sharedProvider(ctx, key, sharedArgs{accessKeyID, secretAccessKey, roleARN, region, o})
 	if err != nil {
 		return aws.Credentials{}, err
 	}
-	return p.Retrieve(ctx)
+	return p.retrieveReal(ctx)
 }
 
-// sharedProvider returns the Provider for key, making it on first use, and the one it evicted
-// for it, to be closed once the lock is released. The lock is held while it is made, so that
-// two first calls cannot both start one.
-func sharedProvider(ctx context.Context, key [sha256.Size]byte, accessKeyID, secretAccessKey, roleARN, region string, o Options) (p, evicted *Provider, err error) {
+// sharedProvider returns the Provider for key, building it on first use.
+func sharedProvider(ctx context.Context, key [sha256.Size]byte, a sharedArgs) (*Provider, error) {
 	shared.Lock()
-	defer shared.Unlock()
-	if found, ok := shared.providers[key]; ok {
-		shared.order = append(slices.DeleteFunc(shared.order, func(k [sha256.Size]byte) bool { return k == key }), key)
-		return found, nil, nil
+	e, found := shared.entries[key]
+	if found {
+		shared.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.err == nil {
+			shared.Lock()
+			touch(key)
+			shared.Unlock()
+		}
+		return e.p, e.err
 	}
-	p, err = buildShared(ctx, sharedArgs{accessKeyID, secretAccessKey, roleARN, region, o})
-	if err != nil {
-		return nil, nil, err
+	e = &sharedEntry{ready: make(chan struct{})}
+	if shared.entries == nil {
+		shared.entries = make(map[[sha256.Size]byte]*sharedEntry)
 	}
-	if shared.providers == nil {
-		shared.providers = make(map[[sha256.Size]byte]*Provider)
+	shared.entries[key] = e
+	shared.Unlock()
+
+	e.p, e.err = buildShared(ctx, a)
+	close(e.ready)
+	var evicted *Provider
+	shared.Lock()
+	if e.err != nil {
+		delete(shared.entries, key)
+	} else {
+		evicted = touch(key)
 	}
-	if len(shared.order) == maxShared {
-		oldest := shared.order[0]
-		shared.order = shared.order[1:]
-		evicted = shared.providers[oldest]
-		delete(shared.providers, oldest)
+	shared.Unlock()
+	if evicted != nil {
+		evicted.Close()
 	}
-	shared.providers[key] = p
-	shared.order = append(shared.order, key)
-	return p, evicted, nil
+	return e.p, e.err
 }
 
+// touch makes key the most recently used, and forgets the least recently used key past
+// maxShared, returning its Provider for the caller to close. shared must be locked.
+func touch(key [sha256.Size]byte) (evicted *Provider) {
+	shared.order = append(slices.DeleteFunc(shared.order, func(k [sha256.Size]byte) bool { return k == key }), key)
+	if len(shared.order) <= maxShared {
+		return nil
+	}
+	oldest := shared.order[0]
+	shared.order = shared.order[1:]
+	evicted = shared.entries[oldest].p
+	delete(shared.entries, oldest)
+	return evicted
+}
+
+// sharedArgs are Get's arguments, for buildShared.
 type sharedArgs struct {
 	accessKeyID, secretAccessKey, roleARN, region string
 	o                                             Options
 }
 
+// buildShared makes the Provider for Get's arguments; tests replace it.
 var buildShared = func(ctx context.Context, a sharedArgs) (*Provider, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(a.region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(a.accessKeyID, a.secretAccessKey, "")))
@@ -104,11 +139,6 @@ var buildShared = func(ctx context.Context, a sharedArgs) (*Provider, error) {
 		return nil, fmt.Errorf("awssts: load SDK config: %w", err)
 	}
 	return NewFromConfig(cfg, a.roleARN, func(dst *Options) { *dst = a.o })
-}
-
-func (p *Provider) Env(ctx context.Context, region string) ([]string, error) {
-	c, err := p.Retrieve(ctx)
-	return Env(c, region), err
 }
 
 // optionsKey renders o so that equal options give equal keys: pointers by the value they
@@ -139,7 +169,9 @@ func optionsKey(o Options) string {
 }
 
 // Env renders creds as KEY=VALUE pairs for exec.Cmd.Env: AWS_REGION, the three credential
-// variables and AWS_CREDENTIAL_EXPIRATION (RFC 3339, UTC). Empty values are left out.
+// variables and AWS_CREDENTIAL_EXPIRATION (RFC 3339, UTC) from creds.Expires. Empty values are
+// left out. Pass credentials from Get, or use Provider.Env: the Expires of Retrieve's answer
+// is when to ask again, up to ExpiryWindow before the real expiry.
 func Env(creds aws.Credentials, region string) []string {
 	var env []string
 	add := func(k, v string) {

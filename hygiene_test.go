@@ -29,6 +29,7 @@ func TestSecrets_NeverInLogsErrorsOrFmt(t *testing.T) {
 		time.Sleep(DefaultDuration)
 		_, err := p.Retrieve(context.Background())
 		p.Close()
+		synctest.Wait() // log lines are written after the callers are released
 
 		if c.SecretAccessKey == "" || err == nil || f.count() < 4 {
 			t.Fatalf("scenario did not run: secret %q, err %v, %d calls", c.SecretAccessKey, err, f.count())
@@ -120,6 +121,7 @@ func TestLogger_HandlerCallingBackDoesNotDeadlock(t *testing.T) {
 		h := callbackHandler{slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}), &p}
 		p = newTestProvider(t, &fakeSTS{}, func(o *Options) { o.Logger = slog.New(h) })
 		mustRetrieve(t, p)
+		synctest.Wait()
 		if !bytes.Contains(logs.Bytes(), []byte("refreshed credentials")) {
 			t.Errorf("log = %q, want the refresh", logs.String())
 		}

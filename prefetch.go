@@ -38,23 +38,28 @@ func (p *Provider) StartPrefetch() {
 	go prefetchLoop(ctx, weak.Make(p), r)
 }
 
-// Close stops the prefetch goroutine and any background renewal, and waits for them to exit.
-// It returns promptly even while a TokenProvider blocks: the goroutine blocked in it is
-// abandoned, and its answer discarded. Retrieve keeps working on demand afterwards, renewing
-// inline. Close is idempotent and always returns nil.
+// Close stops the prefetch goroutine and abandons the source call in flight, and returns at
+// once: only the goroutine of a source that ignores its context may outlive it, until that
+// source returns, and its answer is discarded. Retrieve keeps working on demand afterwards,
+// renewing inline. Close is idempotent and always returns nil.
 func (p *Provider) Close() error {
 	p.mu.Lock()
-	running := []*renewal{p.prefetch, p.renewing}
+	r := p.prefetch
 	p.prefetch = nil
 	p.closed = true
+	p.abandon()
 	p.mu.Unlock()
-	for _, r := range running {
-		if r != nil {
-			r.stop()
-			<-r.done
-		}
+	if r != nil {
+		r.stop()
+		<-r.done
 	}
 	return nil
+}
+
+// renewal is the prefetch goroutine.
+type renewal struct {
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // prefetchLoop renews the credentials at each prefetch time until ctx ends, the Provider
@@ -77,9 +82,7 @@ func prefetchLoop(ctx context.Context, wp weak.Pointer[Provider], r *renewal) {
 			continue // an on-demand refresh may have moved the schedule meanwhile
 		}
 		if p := wp.Value(); p != nil {
-			if _, err := p.refresh(ctx, p.prefetchDue); err == nil {
-				p.dropCached()
-			}
+			_, _ = p.refresh(ctx, p.prefetchDue)
 		}
 		if ctx.Err() != nil {
 			return

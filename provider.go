@@ -11,10 +11,8 @@ package awssts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,31 +23,37 @@ import (
 // Provider caches credentials from one source and renews them behind its callers. It is
 // safe for concurrent use; one renewal is one source call, however many goroutines ask.
 //
-// Retrieve goes through an aws.CredentialsCache, and keeps the cache's last answer where one
-// atomic load finds it, so the cached path costs what the bare cache costs. As with that cache,
-// the Expires it returns is when the credentials will be renewed (ExpiryWindow before the real
-// expiry); Stats().Expiration is the real expiry.
+// Its own state is the only cache: Retrieve serves the held credentials with one atomic load
+// while they are fresh. The Expires that Retrieve returns is when a cache in front of the
+// Provider should ask again (its refresh time, ExpiryWindow before the real expiry, or sooner
+// while a renewal runs); Env, Get and Stats().Expiration give the real expiry.
 type Provider struct {
-	hot    atomic.Pointer[aws.Credentials]      // the cache's last answer, until it expires
-	cache  atomic.Pointer[aws.CredentialsCache] // replaced whole by Invalidate
+	hot    atomic.Pointer[held] // what Retrieve serves without the lock, until creds.Expires
 	src    source
 	window time.Duration
 	logger *slog.Logger
 
 	mu         sync.Mutex
 	current    aws.Credentials // Expires is the real expiry, on this machine's clock
-	refreshAt  time.Time       // current counts as expired from here on
+	refreshAt  time.Time       // current counts as due from here on
 	prefetchAt time.Time
 	retryAt    time.Time // after a failed or unrenewed call, no source call before this
 	failing    int       // calls in a row that failed or returned the held credentials
 	lastErr    error     // the latest failure, nil once a call succeeds
-	gen        uint64    // counts Invalidate calls; a call from an older generation is discarded
-	skewWarned time.Duration
+	refused    bool      // the latest failure was a refusal: nothing is served past refreshAt on it
+	gen        uint64    // counts Invalidate calls; a call from an older generation is not recorded
+	skew       skewState
 	inflight   *call
 	stats      Stats
 	closed     bool     // Close was called and StartPrefetch not since
 	prefetch   *renewal // the prefetch goroutine, while it runs
-	renewing   *renewal // a background renewal, while it runs
+}
+
+// held is the held credentials as served: creds.Expires is when to ask again, expires the real
+// expiry.
+type held struct {
+	creds   aws.Credentials
+	expires time.Time
 }
 
 // Stats is a snapshot of a Provider's refresh history, for metrics and health checks.
@@ -84,71 +88,58 @@ type answer struct {
 // newProvider puts src behind the engine. window and logger have their defaults applied.
 func newProvider(src source, window time.Duration, logger *slog.Logger, prefetch bool) *Provider {
 	p := &Provider{src: src, window: window, logger: logger}
-	p.cache.Store(p.newCache())
 	if prefetch {
 		p.StartPrefetch()
 	}
 	return p
 }
 
-func (p *Provider) newCache() *aws.CredentialsCache {
-	return aws.NewCredentialsCache(cacheSource{p}, func(c *aws.CredentialsCacheOptions) {
-		c.ExpiryWindow = p.window
-	})
-}
-
-// Retrieve returns the held credentials, or fetches them when nothing usable is held.
+// Retrieve returns the held credentials, or fetches them when nothing usable is held. Its
+// Expires is when to ask again, not the real expiry: see Env for a child process.
 func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	if c := p.hot.Load(); c != nil && !c.Expired() {
-		return *c, nil
+	if h := p.hot.Load(); h != nil && !h.creds.Expired() {
+		return h.creds, nil
 	}
-	return p.retrieve(ctx)
+	h, err := p.retrieve(ctx)
+	return h.creds, err
 }
 
-// retrieve asks the cache, and keeps its answer for the cached path unless an Invalidate came
-// in the meantime.
-func (p *Provider) retrieve(ctx context.Context) (aws.Credentials, error) {
-	p.mu.Lock()
-	gen := p.gen
-	p.mu.Unlock()
-	c, err := p.cache.Load().Retrieve(ctx)
-	if err != nil {
-		return c, unwrapCacheError(err)
+// retrieveReal is Retrieve with the real expiry in Expires.
+func (p *Provider) retrieveReal(ctx context.Context) (aws.Credentials, error) {
+	h := p.hot.Load()
+	if h == nil || h.creds.Expired() {
+		fetched, err := p.retrieve(ctx)
+		if err != nil {
+			return aws.Credentials{}, err
+		}
+		h = &fetched
 	}
-	p.mu.Lock()
-	if p.gen == gen {
-		p.hot.Store(&c)
-	}
-	p.mu.Unlock()
+	c := h.creds
+	c.Expires = h.expires
 	return c, nil
 }
 
-// dropCached makes the next Retrieve ask the cache, and the cache ask the engine.
-func (p *Provider) dropCached() {
-	p.hot.Store(nil)
-	p.cache.Load().Invalidate()
-}
-
-// unwrapCacheError drops the prefix of our own aws.CredentialsCache, so that behind the SDK's
-// cache the message says "failed to refresh cached credentials" once, not twice.
-func unwrapCacheError(err error) error {
-	if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "failed to refresh cached credentials, ") {
-		return inner
+// Env retrieves the held credentials and renders them for a child process as Env does, with
+// their real expiry in AWS_CREDENTIAL_EXPIRATION, whatever the phase of renewal: boto3 and the
+// AWS CLI stop using credentials at that time.
+func (p *Provider) Env(ctx context.Context, region string) ([]string, error) {
+	c, err := p.retrieveReal(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	return Env(c, region), nil
 }
 
 // Invalidate drops the held credentials and resets the backoff, so that the next Retrieve
-// calls the source at once. A call already in flight is not waited for and its answer is
-// discarded. It does not reach a cache in front of the Provider, such as the one that
+// calls the source at once. A call already in flight is not waited for, and its answer is
+// not kept. It does not reach a cache in front of the Provider, such as the one that
 // config.WithCredentialsProvider adds; set cfg.Credentials = p to have none.
 func (p *Provider) Invalidate() {
 	p.mu.Lock()
 	p.current = aws.Credentials{}
 	p.gen++
-	p.failing, p.retryAt, p.lastErr = 0, time.Time{}, nil
+	p.failing, p.retryAt, p.lastErr, p.refused = 0, time.Time{}, nil, false
 	p.hot.Store(nil)
-	p.cache.Store(p.newCache())
 	p.mu.Unlock()
 }
 

@@ -1,6 +1,7 @@
 package awssts
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -19,28 +20,40 @@ const (
 	maxEmptyBackoff = 30 * time.Second
 )
 
-// record updates the state after a source call, and returns what the call's waiters get and
-// the log line to write once p.mu is released, so that a handler which calls back into the
-// Provider cannot deadlock. Times are wall-clock only (now has no monotonic reading), as the
-// SDK's cache compares them. p.mu must be held.
-func (p *Provider) record(creds aws.Credentials, skew time.Duration, err error, now time.Time) (aws.Credentials, func(), error) {
+// record checks an answer, converts it to this machine's clock, and, when it comes from the
+// current generation, updates the state. It returns what the call's waiters get and the log
+// lines to write once they are released and p.mu is not held, so that a handler which calls
+// back into the Provider cannot deadlock. Times are wall-clock only (now has no monotonic
+// reading), as the SDK's cache compares them. p.mu must be held.
+func (p *Provider) record(gen uint64, a answer, err error, now time.Time) (held, error, func()) {
 	var skewLog func()
+	creds := a.creds
 	if err == nil {
-		creds, skewLog = p.toLocalClock(creds, skew, now)
+		creds, skewLog = p.toLocalClock(a, now, gen == p.gen)
 		err = p.check(creds, now)
 	}
-	log := p.recordCall(creds, err, now)
-	if err != nil {
-		creds = aws.Credentials{}
-	} else {
-		creds = p.current
+	if gen != p.gen { // from before an Invalidate: its caller gets it checked, and nothing is kept
+		if err != nil {
+			return held{}, err, skewLog
+		}
+		c := creds
+		if c.CanExpire {
+			c.Expires = refreshTime(now, creds.Expires, p.window)
+		}
+		return held{creds: c, expires: creds.Expires}, nil, skewLog
 	}
-	return creds, func() {
+	log := p.recordCall(a.region, creds, err, now)
+	p.hot.Store(nil)
+	logs := func() {
 		if skewLog != nil {
 			skewLog()
 		}
 		log()
-	}, err
+	}
+	if err != nil && !p.usable(now) {
+		return held{}, err, logs
+	}
+	return p.serveHot(now), nil, logs
 }
 
 // check rejects an answer that holds no keys, or keys that expired before they arrived.
@@ -55,8 +68,12 @@ func (p *Provider) check(creds aws.Credentials, now time.Time) error {
 	return nil
 }
 
-func (p *Provider) recordCall(creds aws.Credentials, err error, now time.Time) (log func()) {
+func (p *Provider) recordCall(region string, creds aws.Credentials, err error, now time.Time) (log func()) {
 	logger, src := p.logger, p.src.String()
+	if err == nil {
+		p.refused = false
+		p.stats.Region = region
+	}
 	switch {
 	case err == nil && p.unchanged(creds):
 		p.failing++
@@ -82,13 +99,17 @@ func (p *Provider) recordCall(creds aws.Credentials, err error, now time.Time) (
 	p.stats.Failures++
 	p.stats.LastError = err.Error()
 	p.lastErr = err
+	p.refused = isRefusal(err)
 	args := []any{"source", src, "error", err, "failures_in_row", p.failing}
+	if p.refused {
+		args = append(args, "refused", true)
+	}
 	if p.usable(now) {
-		p.retryAt = retryBy(now, backoff(p.failing, minHeldBackoff, maxHeldBackoff), usableUntil(p.current))
+		p.retryAt = retryBy(now, max(backoff(p.failing, minHeldBackoff, maxHeldBackoff), waitAsked(err)), usableUntil(p.current))
 		args = append(args, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
 		return func() { logger.Warn("awssts: refresh failed; serving the held credentials", args...) }
 	}
-	p.retryAt = now.Add(backoff(p.failing, minEmptyBackoff, maxEmptyBackoff))
+	p.retryAt = now.Add(max(backoff(p.failing, minEmptyBackoff, maxEmptyBackoff), waitAsked(err)))
 	args = append(args, "retry_at", p.retryAt.UTC())
 	return func() { logger.Warn("awssts: refresh failed; no usable credentials", args...) }
 }
@@ -143,6 +164,17 @@ func backoff(n int, lo, hi time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// waitAsked is the least wait that err asks for before the next call: an error that needs a
+// person (a TokenProvider that failed) or that says the source is overloaded implements
+// minBackoff. 0 for any other error.
+func waitAsked(err error) time.Duration {
+	var hint interface{ minBackoff() time.Duration }
+	if errors.As(err, &hint) {
+		return hint.minBackoff()
+	}
+	return 0
+}
+
 // retryError is the last failure, returned at once while the backoff after it runs.
 type retryError struct {
 	err     error
@@ -150,6 +182,10 @@ type retryError struct {
 }
 
 func (e *retryError) Error() string {
+	var inner *retryError
+	if errors.As(e.err, &inner) { // a Provider behind this one already says when it retries
+		return e.err.Error()
+	}
 	return fmt.Sprintf("%v (not retried until %s, in %v)", e.err, e.at.UTC().Format(time.RFC3339), e.at.Sub(e.now).Round(time.Millisecond))
 }
 

@@ -144,7 +144,7 @@ func TestRetrieveAfterClose_RenewsInline(t *testing.T) {
 		time.Sleep(time.Until(first.Expires) + time.Second)
 		c := mustRetrieve(t, p)
 		p.mu.Lock()
-		renewing := p.renewing
+		renewing := p.inflight
 		p.mu.Unlock()
 		if renewing != nil || f.count() != 2 || c.AccessKeyID == first.AccessKeyID {
 			t.Errorf("after Close: goroutine %v, %d calls, key %s; want an inline renewal", renewing != nil, f.count(), c.AccessKeyID)

@@ -162,6 +162,7 @@ func TestRolesAnywhere_NoSecretsInLogsOrFmt(t *testing.T) {
 		srv.FailAction("CreateSession", ststest.ServiceUnavailable, 1<<30)
 		pr.Invalidate()
 		_, rerr := pr.Retrieve(context.Background())
+		synctest.Wait() // log lines are written after the callers are released
 		der, err := x509.MarshalPKCS8PrivateKey(p.key)
 		if err != nil {
 			t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +30,11 @@ const maxWrapExpiryWindow = 12 * time.Hour
 // Wrap puts any credentials provider behind the engine: background renewal, stale-on-failure,
 // backoff, optional prefetch, Stats and Logger. src may be what config.LoadDefaultConfig
 // returns, an *aws.CredentialsCache around the default chain (web identity, the ECS/EKS
-// container endpoint, IMDS, SSO, credential_process): before each renewal Wrap invalidates
-// such a cache, so that the renewal reaches the real source.
+// container endpoint, IMDS, SSO, credential_process): when such a cache answers with the
+// credentials it gave last time, Wrap invalidates it and asks once more, so that a renewal
+// reaches the real source. Nothing else is invalidated: a cache may be shared with other
+// clients, and a Provider keeps its own stale-on-failure. From a Provider, Wrap takes the
+// real expiry.
 //
 //	cfg, _ := config.LoadDefaultConfig(ctx)
 //	p, _ := awssts.Wrap(cfg.Credentials, func(o *awssts.WrapOptions) { o.Prefetch = true })
@@ -60,7 +65,12 @@ func Wrap(src aws.CredentialsProvider, optFns ...func(*WrapOptions)) (*Provider,
 }
 
 // wrapped is the source of Wrap: any aws.CredentialsProvider.
-type wrapped struct{ src aws.CredentialsProvider }
+type wrapped struct {
+	src aws.CredentialsProvider
+
+	mu   sync.Mutex
+	last aws.Credentials // the latest answer of src
+}
 
 func (w *wrapped) String() string { return fmt.Sprintf("Wrap %T", w.src) }
 
@@ -71,15 +81,46 @@ func (w *wrapped) credentialSources() []aws.CredentialSource {
 	return nil
 }
 
-// fetch asks src once. A cache in src is invalidated first, so that its copy is not
-// mistaken for a renewal.
+// fetch asks src once, or twice when src is an aws.CredentialsCache that answered with its
+// copy of the last answer.
 func (w *wrapped) fetch(ctx context.Context) (answer, error) {
-	if c, ok := w.src.(interface{ Invalidate() }); ok {
-		c.Invalidate()
+	creds, err := w.retrieve(ctx)
+	if cache, ok := w.src.(*aws.CredentialsCache); ok && err == nil && w.repeats(creds) {
+		cache.Invalidate()
+		creds, err = w.retrieve(ctx)
 	}
-	creds, err := w.src.Retrieve(ctx)
 	if err != nil {
-		return answer{}, fmt.Errorf("awssts: %s: %w", w, unwrapCacheError(err))
+		return answer{}, w.explain(err)
 	}
+	w.mu.Lock()
+	w.last = creds
+	w.mu.Unlock()
 	return answer{creds: creds}, nil
+}
+
+func (w *wrapped) retrieve(ctx context.Context) (aws.Credentials, error) {
+	if p, ok := w.src.(*Provider); ok {
+		return p.retrieveReal(ctx)
+	}
+	return w.src.Retrieve(ctx)
+}
+
+// repeats says whether creds are the answer src gave last time.
+func (w *wrapped) repeats(creds aws.Credentials) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return creds.AccessKeyID == w.last.AccessKeyID && creds.Expires.Equal(w.last.Expires)
+}
+
+// explain names the source in err, once: an error that already says "awssts: " comes from a
+// Provider inside src and names its own. The prefix of the SDK's cache goes, so that behind
+// another cache the message says "failed to refresh cached credentials" once.
+func (w *wrapped) explain(err error) error {
+	if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "failed to refresh cached credentials, ") {
+		err = inner
+	}
+	if strings.HasPrefix(err.Error(), "awssts: ") {
+		return err
+	}
+	return fmt.Errorf("awssts: %s: %w", w, err)
 }

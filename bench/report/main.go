@@ -103,8 +103,9 @@ func writeNotes(w io.Writer, r *results) {
   its own, and they swap turns every round, so that warm-up and the load of other processes fall on
   both alike. A ratio is the median of the per-round ratios, a time the median over rounds.
   Timings are never asserted in tests.
-- Row 1 runs the same code on both sides: awssts's Retrieve is the method of the aws.CredentialsCache
-  it embeds. The range of the rounds is the noise of this machine.
+- Row 1: awssts's cached Retrieve is one atomic load of the held credentials and an expiry check,
+  as the bare aws.CredentialsCache's is; awssts keeps no inner cache. The range of the rounds is the
+  noise of this machine.
 - Row 4, real: the burst is timed from the release of goroutines already started. Beyond one latency
   at 10,000 goroutines is the time to wake them on %s cores, for the anchor as for awssts.
 - Row 6: both contenders share one SDK STS client and one ststest server; "first" includes building

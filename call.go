@@ -1,0 +1,100 @@
+package awssts
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// abandonGrace is how long a call waits, after its context ended, for the source to return
+// on its own, so that a source that honours its context gives its own error.
+const abandonGrace = 100 * time.Millisecond
+
+// call is one source call in flight. It runs in a goroutine of its own, so that no caller, nor
+// Close, waits on a source longer than refreshTimeout, and nothing the source or a Logger does
+// runs while a caller waits on the call or p.mu is held.
+type call struct {
+	done      chan struct{}
+	gen       uint64
+	cancel    context.CancelFunc
+	abandoned bool // Close ended it; its answer is discarded and its waiters make a call of their own
+	held      held // what its waiters get
+	err       error
+}
+
+// fetched is one answer of the source, or its error.
+type fetched struct {
+	a   answer
+	err error
+}
+
+// startCall starts a source call with the values of parent, bounded by refreshTimeout, and
+// makes it the one in flight. p.mu must be held.
+func (p *Provider) startCall(parent context.Context) *call {
+	ctx, cancel := context.WithTimeout(parent, refreshTimeout)
+	c := &call{done: make(chan struct{}), gen: p.gen, cancel: cancel}
+	p.inflight = c
+	go p.run(ctx, c)
+	return c
+}
+
+// run makes the call, records its outcome, releases its waiters, and only then writes its log
+// lines.
+func (p *Provider) run(ctx context.Context, c *call) {
+	defer c.cancel()
+	f := p.fetch(ctx)
+	if f.err == nil {
+		p.mu.Lock()
+		confirm := p.skewNeedsConfirming(f.a, time.Now())
+		p.mu.Unlock()
+		if confirm {
+			f = p.fetch(ctx)
+		}
+	}
+
+	p.mu.Lock()
+	var log func()
+	if !c.abandoned {
+		c.held, c.err, log = p.record(c.gen, f.a, f.err, time.Now().Round(0))
+	}
+	if p.inflight == c {
+		p.inflight = nil
+	}
+	p.mu.Unlock()
+	close(c.done)
+	if log != nil {
+		log()
+	}
+}
+
+// fetch asks the source in a goroutine of its own, and gives up on it when ctx ends: a source
+// that ignores its context is abandoned, and its answer discarded when it comes.
+func (p *Provider) fetch(ctx context.Context) fetched {
+	answers := make(chan fetched, 1)
+	go func() {
+		a, err := p.src.fetch(ctx)
+		answers <- fetched{a, err}
+	}()
+	select {
+	case f := <-answers:
+		return f
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(abandonGrace)
+	defer grace.Stop()
+	select {
+	case f := <-answers:
+		return f
+	case <-grace.C:
+		return fetched{err: fmt.Errorf("awssts: %s: no answer within %v; the call was abandoned: %w", p.src, refreshTimeout, ctx.Err())}
+	}
+}
+
+// abandon ends the call in flight, if any, for Close. p.mu must be held.
+func (p *Provider) abandon() {
+	if c := p.inflight; c != nil {
+		c.abandoned = true
+		c.cancel()
+		p.inflight = nil
+	}
+}
