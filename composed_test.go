@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 // retrievingHandler is a slog handler that signs with the Provider it logs for, as a handler
@@ -365,4 +366,26 @@ func TestGet_BuildsOutsideTheLock_OneBuildPerKey(t *testing.T) {
 			t.Errorf("builds = %v, want one per key", builds)
 		}
 	})
+}
+
+// A refusal is not an outage: once the held credentials are due, a refusal is returned to
+// callers, not covered by the held credentials; an outage is.
+func TestRefusal_NotCoveredByStaleOnFailure(t *testing.T) {
+	for name, fault := range map[string]error{
+		"AccessDenied":         &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized", Fault: smithy.FaultClient},
+		"InvalidClientTokenId": &smithy.GenericAPIError{Code: "InvalidClientTokenId", Message: "no such key", Fault: smithy.FaultClient},
+		"ServiceUnavailable":   errUnavailable,
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			f := &fakeSTS{}
+			p := newTestProvider(t, f, func(o *Options) { o.Prefetch = true })
+			mustRetrieve(t, p)
+			f.setErr(fault)
+			time.Sleep(DefaultDuration - DefaultExpiryWindow + time.Second)
+			_, err := p.Retrieve(context.Background())
+			if outage := fault == errUnavailable; outage != (err == nil) {
+				t.Errorf("%s once due: Retrieve error = %v; want held credentials for an outage only", name, err)
+			}
+		})
+	}
 }
