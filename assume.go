@@ -33,7 +33,7 @@ func New(client stscreds.AssumeRoleAPIClient, roleARN string, optFns ...func(*Op
 		return nil, err
 	}
 	src := &assumeRole{client: client, roleARN: roleARN, o: o, mfa: newMFAPrompt(o.SerialNumber, o.TokenProvider)}
-	return newProvider(src, o.ExpiryWindow, o.Logger, o.Prefetch), nil
+	return newProvider(src, o.engine())
 }
 
 // NewFromConfig is New with an STS client built from cfg, so cfg.Credentials are the source
@@ -59,6 +59,8 @@ type assumeRole struct {
 func (s *assumeRole) String() string {
 	return fmt.Sprintf("AssumeRole %s, Duration: %v", s.roleARN, s.o.Duration)
 }
+
+func (s *assumeRole) action() string { return "AssumeRole" }
 
 func (s *assumeRole) credentialSources() []aws.CredentialSource {
 	return []aws.CredentialSource{aws.CredentialSourceSTSAssumeRole}

@@ -38,10 +38,12 @@ func (p *Provider) startCall(parent context.Context) *call {
 	return c
 }
 
-// run makes the call, records its outcome, releases its waiters, and only then writes its log
-// lines.
+// run makes the call, records its outcome, releases its waiters, and only then records its
+// telemetry and writes its log lines.
 func (p *Provider) run(ctx context.Context, c *call) {
 	defer c.cancel()
+	action, start := p.src.action(), time.Now()
+	ctx, span := p.tel.startSpan(ctx, action)
 	f := p.fetch(ctx)
 	if f.err == nil {
 		p.mu.Lock()
@@ -54,14 +56,16 @@ func (p *Provider) run(ctx context.Context, c *call) {
 
 	p.mu.Lock()
 	var log func()
+	outcome := outcomeFailed
 	if !c.abandoned {
-		c.held, c.err, log = p.record(c.gen, f.a, f.err, time.Now().Round(0))
+		c.held, c.err, log, outcome = p.record(c.gen, f.a, f.err, time.Now().Round(0))
 	}
 	if p.inflight == c {
 		p.inflight = nil
 	}
 	p.mu.Unlock()
 	close(c.done)
+	p.tel.ended(context.WithoutCancel(ctx), span, start, action, outcome, f.a.region)
 	if log != nil {
 		log()
 	}

@@ -38,8 +38,8 @@ func (p *Provider) StartPrefetch() {
 	go prefetchLoop(ctx, weak.Make(p), r)
 }
 
-// Close stops the prefetch goroutine and abandons the source call in flight, and returns at
-// once: only the goroutine of a source that ignores its context may outlive it, until that
+// Close stops the prefetch goroutine, abandons the source call in flight, unregisters the
+// callbacks of the async gauges, and returns at once: only the goroutine of a source that ignores its context may outlive it, until that
 // source returns, and its answer is discarded. Retrieve keeps working on demand afterwards,
 // renewing inline. Close is idempotent and always returns nil.
 func (p *Provider) Close() error {
@@ -48,7 +48,12 @@ func (p *Provider) Close() error {
 	p.prefetch = nil
 	p.closed = true
 	p.abandon()
+	async := p.tel.async
+	p.tel.async = nil
 	p.mu.Unlock()
+	for _, a := range async {
+		a.Stop()
+	}
 	if r != nil {
 		r.stop()
 		<-r.done

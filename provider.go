@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/metrics"
+	"github.com/aws/smithy-go/tracing"
 )
 
 // Provider caches credentials from one source and renews them behind its callers. It is
@@ -47,6 +49,7 @@ type Provider struct {
 	stats      Stats
 	closed     bool     // Close was called and StartPrefetch not since
 	prefetch   *renewal // the prefetch goroutine, while it runs
+	tel        telemetry
 }
 
 // held is the held credentials as served: creds.Expires is when to ask again, expires the real
@@ -75,7 +78,8 @@ type source interface {
 	// fetch makes one call.
 	fetch(ctx context.Context) (answer, error)
 	credentialSources() []aws.CredentialSource
-	fmt.Stringer // what it fetches, without secrets: "AssumeRole arn:…"
+	action() string // the awssts.source of its telemetry: "AssumeRole", "Wrap", …
+	fmt.Stringer    // what it fetches, without secrets: "AssumeRole arn:…"
 }
 
 // answer is what one source call returned.
@@ -85,13 +89,26 @@ type answer struct {
 	region string          // the region whose endpoint answered; "" when unknown
 }
 
-// newProvider puts src behind the engine. window and logger have their defaults applied.
-func newProvider(src source, window time.Duration, logger *slog.Logger, prefetch bool) *Provider {
-	p := &Provider{src: src, window: window, logger: logger}
-	if prefetch {
+// engineOptions are what the options of every source give the engine.
+type engineOptions struct {
+	window   time.Duration // > 0
+	logger   *slog.Logger  // not nil
+	prefetch bool
+	meter    metrics.MeterProvider  // nil: no metrics
+	tracer   tracing.TracerProvider // nil: no spans
+}
+
+// newProvider puts src behind the engine.
+func newProvider(src source, o engineOptions) (*Provider, error) {
+	p := &Provider{src: src, window: o.window, logger: o.logger}
+	var err error
+	if p.tel, err = newTelemetry(p, o.meter, o.tracer); err != nil {
+		return nil, err
+	}
+	if o.prefetch {
 		p.StartPrefetch()
 	}
-	return p
+	return p, nil
 }
 
 // Retrieve returns the held credentials, or fetches them when nothing usable is held. Its
@@ -101,6 +118,9 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return h.creds, nil
 	}
 	h, err := p.retrieve(ctx)
+	if err != nil {
+		p.tel.retrieveError.Add(ctx, 1)
+	}
 	return h.creds, err
 }
 
@@ -110,6 +130,7 @@ func (p *Provider) retrieveReal(ctx context.Context) (aws.Credentials, error) {
 	if h == nil || h.creds.Expired() {
 		fetched, err := p.retrieve(ctx)
 		if err != nil {
+			p.tel.retrieveError.Add(ctx, 1)
 			return aws.Credentials{}, err
 		}
 		h = &fetched

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go/metrics"
+	"github.com/aws/smithy-go/tracing"
 )
 
 // Options configures a Provider. The zero value of every field means its default, so
@@ -43,6 +45,17 @@ type Options struct {
 
 	// Logger receives refreshes at Debug and failures at Warn. nil means silent.
 	Logger *slog.Logger
+
+	// MeterProvider and TracerProvider receive the Provider's metrics and an awssts.refresh
+	// span around each source call (see the README's Observability section), through the
+	// interfaces SDK clients take. nil means none, at no cost.
+	MeterProvider  metrics.MeterProvider
+	TracerProvider tracing.TracerProvider
+}
+
+// engine is what o gives the engine, after withDefaults.
+func (o Options) engine() engineOptions {
+	return engineOptions{o.ExpiryWindow, o.Logger, o.Prefetch, o.MeterProvider, o.TracerProvider}
 }
 
 // The limits STS itself enforces on AssumeRole, checked in New so that bad input never

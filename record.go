@@ -25,35 +25,42 @@ const (
 // lines to write once they are released and p.mu is not held, so that a handler which calls
 // back into the Provider cannot deadlock. Times are wall-clock only (now has no monotonic
 // reading), as the SDK's cache compares them. p.mu must be held.
-func (p *Provider) record(gen uint64, a answer, err error, now time.Time) (held, error, func()) {
+func (p *Provider) record(gen uint64, a answer, err error, now time.Time) (_ held, _ error, log func(), outcome string) {
 	var skewLog func()
 	creds := a.creds
 	if err == nil {
 		creds, skewLog = p.toLocalClock(a, now, gen == p.gen)
 		err = p.check(creds, now)
 	}
+	outcome = outcomeRenewed
+	switch {
+	case err != nil:
+		outcome = outcomeFailed
+	case gen == p.gen && p.unchanged(creds):
+		outcome = outcomeUnchanged
+	}
 	if gen != p.gen { // from before an Invalidate: its caller gets it checked, and nothing is kept
 		if err != nil {
-			return held{}, err, skewLog
+			return held{}, err, skewLog, outcome
 		}
 		c := creds
 		if c.CanExpire {
 			c.Expires = refreshTime(now, creds.Expires, p.window)
 		}
-		return held{creds: c, expires: creds.Expires}, nil, skewLog
+		return held{creds: c, expires: creds.Expires}, nil, skewLog, outcome
 	}
-	log := p.recordCall(a.region, creds, err, now)
+	callLog := p.recordCall(a.region, creds, err, now)
 	p.hot.Store(nil)
 	logs := func() {
 		if skewLog != nil {
 			skewLog()
 		}
-		log()
+		callLog()
 	}
 	if err != nil && !p.usable(now) {
-		return held{}, err, logs
+		return held{}, err, logs, outcome
 	}
-	return p.serveHot(now), nil, logs
+	return p.serveHot(now), nil, logs, outcome
 }
 
 // check rejects an answer that holds no keys, or keys that expired before they arrived.

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/metrics"
+	"github.com/aws/smithy-go/tracing"
 )
 
 // RolesAnywhereOptions configures NewRolesAnywhere. The zero value of every field means its
@@ -52,6 +54,10 @@ type RolesAnywhereOptions struct {
 	// Logger receives renewals at Debug and failures at Warn. nil means silent. Nothing
 	// logged holds key material, a secret or a session token.
 	Logger *slog.Logger
+
+	// MeterProvider and TracerProvider, as in Options. nil means none.
+	MeterProvider  metrics.MeterProvider
+	TracerProvider tracing.TracerProvider
 
 	// HTTPClient sends CreateSession. nil means the SDK's default client.
 	HTTPClient aws.HTTPClient
@@ -113,7 +119,7 @@ func NewRolesAnywhere(cert *x509.Certificate, key crypto.Signer, trustAnchorARN,
 	if src.client == nil {
 		src.client = awshttp.NewBuildableClient()
 	}
-	return newProvider(src, common.ExpiryWindow, common.Logger, o.Prefetch), nil
+	return newProvider(src, engineOptions{common.ExpiryWindow, common.Logger, o.Prefetch, o.MeterProvider, o.TracerProvider})
 }
 
 var regionChars = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -193,6 +199,8 @@ type rolesAnywhere struct {
 	skew                                atomic.Int64 // the service's clock minus ours, for the signing time
 	o                                   Options
 }
+
+func (s *rolesAnywhere) action() string { return "CreateSession" }
 
 func (s *rolesAnywhere) String() string {
 	return fmt.Sprintf("Roles Anywhere CreateSession %s, profile %s, certificate serial %s, Duration: %v", s.roleARN, s.profileARN, s.cert.SerialNumber, s.o.Duration)

@@ -47,7 +47,7 @@ func NewSessionToken(client GetSessionTokenAPIClient, optFns ...func(*Options)) 
 		return nil, err
 	}
 	src := &sessionToken{client: client, o: o, mfa: newMFAPrompt(o.SerialNumber, o.TokenProvider)}
-	return newProvider(src, o.ExpiryWindow, o.Logger, o.Prefetch), nil
+	return newProvider(src, o.engine())
 }
 
 // sessionToken is the GetSessionToken source.
@@ -56,6 +56,8 @@ type sessionToken struct {
 	o      Options
 	mfa    *mfaPrompt // nil without SerialNumber
 }
+
+func (s *sessionToken) action() string { return "GetSessionToken" }
 
 func (s *sessionToken) String() string {
 	if s.mfa != nil {

@@ -39,7 +39,7 @@ func NewWebIdentity(client stscreds.AssumeRoleWithWebIdentityAPIClient, roleARN 
 		return nil, err
 	}
 	src := &webIdentity{client: client, roleARN: roleARN, token: token, o: o}
-	return newProvider(src, o.ExpiryWindow, o.Logger, o.Prefetch), nil
+	return newProvider(src, o.engine())
 }
 
 // NewWebIdentityFromEnv is NewWebIdentity for the variables that EKS sets in a pod with an IAM
@@ -69,6 +69,8 @@ type webIdentity struct {
 func (s *webIdentity) String() string {
 	return fmt.Sprintf("AssumeRoleWithWebIdentity %s, Duration: %v", s.roleARN, s.o.Duration)
 }
+
+func (s *webIdentity) action() string { return "AssumeRoleWithWebIdentity" }
 
 func (s *webIdentity) credentialSources() []aws.CredentialSource {
 	return []aws.CredentialSource{aws.CredentialSourceSTSAssumeRoleWebID}

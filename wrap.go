@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/metrics"
+	"github.com/aws/smithy-go/tracing"
 )
 
 // WrapOptions configures Wrap. The zero value of every field means its default.
@@ -23,6 +25,10 @@ type WrapOptions struct {
 
 	// Logger receives refreshes at Debug and failures at Warn. nil means silent.
 	Logger *slog.Logger
+
+	// MeterProvider and TracerProvider, as in Options. nil means none.
+	MeterProvider  metrics.MeterProvider
+	TracerProvider tracing.TracerProvider
 }
 
 const maxWrapExpiryWindow = 12 * time.Hour
@@ -61,7 +67,7 @@ func Wrap(src aws.CredentialsProvider, optFns ...func(*WrapOptions)) (*Provider,
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return newProvider(&wrapped{src: src}, o.ExpiryWindow, o.Logger, o.Prefetch), nil
+	return newProvider(&wrapped{src: src}, engineOptions{o.ExpiryWindow, o.Logger, o.Prefetch, o.MeterProvider, o.TracerProvider})
 }
 
 // wrapped is the source of Wrap: any aws.CredentialsProvider.
@@ -73,6 +79,8 @@ type wrapped struct {
 }
 
 func (w *wrapped) String() string { return fmt.Sprintf("Wrap %T", w.src) }
+
+func (w *wrapped) action() string { return "Wrap" }
 
 func (w *wrapped) credentialSources() []aws.CredentialSource {
 	if s, ok := w.src.(aws.CredentialProviderSource); ok {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/tracing"
 
 	"github.com/awssts/awssts"
 )
@@ -89,6 +90,18 @@ var (
 		return anchor(c)
 	}}
 	everyone = []contender{prefetch, onDemand, sdk}
+
+	// meteredOnDemand is onDemand with a MeterProvider and TracerProvider that record.
+	meteredOnDemand = contender{"awssts-metered", func(tb testing.TB, c stscreds.AssumeRoleAPIClient) aws.CredentialsProvider {
+		p, err := awssts.New(c, roleARN, func(o *awssts.Options) {
+			o.Duration, o.ExpiryWindow = time.Hour, 10*time.Minute
+			o.MeterProvider, o.TracerProvider = &countingMeter{}, tracing.NopTracerProvider{}
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return p
+	}}
 )
 
 // ours sets the anchor's Duration and window, so that -tags dev changes neither side.

@@ -8,7 +8,7 @@ import (
 // BenchmarkHotPath is row 1: the cached Retrieve from every P at once, awssts against the
 // anchor, whose cached path is the bare aws.CredentialsCache.
 func BenchmarkHotPath(b *testing.B) {
-	for _, c := range []contender{onDemand, sdk} {
+	for _, c := range []contender{onDemand, meteredOnDemand, sdk} {
 		b.Run(c.name, func(b *testing.B) {
 			p := c.open(b, &stub{})
 			defer shut(p)

@@ -30,12 +30,13 @@ type results struct {
 const (
 	prefetch = "awssts-prefetch"
 	onDemand = "awssts-on-demand"
+	metered  = "awssts-metered"
 	anchor   = "anchor"
 	maxRatio = 1.10
 )
 
 func (r *results) rows() []row {
-	rows := []row{r.hotPath(), r.refreshWait(), r.outage(), r.burst("4a", 1), r.burst("4b", 100), r.burst("4c", 10000), r.fleet(),
+	rows := []row{r.hotPath("1", onDemand, ""), r.hotPath("1b", metered, ", with a MeterProvider and TracerProvider set"), r.refreshWait(), r.outage(), r.burst("4a", 1), r.burst("4b", 100), r.burst("4c", 10000), r.fleet(),
 		r.http("6a", "first", "HTTP to ststest on loopback: a new provider's first Retrieve (one signed AssumeRole)"),
 		r.http("6b", "cached", "HTTP to ststest on loopback: the cached Retrieve after it"),
 		r.longOutage(), r.raLongOutage(), r.wrapRefreshWait(), r.wrapOutage(), r.wrapSame(), r.clockSkew(),
@@ -48,16 +49,16 @@ func (r *results) rows() []row {
 	return rows
 }
 
-func (r *results) hotPath() row {
-	w := row{id: "1", measure: "hot path: cached Retrieve with `b.RunParallel`, against the bare `aws.CredentialsCache`", prefetch: "—", target: "≤ 1.10×, 0 allocs/op"}
-	ours, theirs := "HotPath/"+onDemand, "HotPath/"+anchor
+func (r *results) hotPath(id, contender, with string) row {
+	w := row{id: id, measure: "hot path: cached Retrieve with `b.RunParallel`" + with + ", against the bare `aws.CredentialsCache`", prefetch: "—", target: "≤ 1.10×, 0 allocs/op"}
+	ours, theirs := "HotPath/"+contender, "HotPath/"+anchor
 	s, ok := r.t.ratio(ours, theirs, "ns/op")
 	if !ok {
 		return r.missing(w)
 	}
 	allocs := r.allocs(ours)
 	if allocs != 0 {
-		r.notes = append(r.notes, fmt.Sprintf("Row 1: the cached Retrieve allocates %g times per call; it must not allocate at all.", allocs))
+		r.notes = append(r.notes, fmt.Sprintf("Row %s: the cached Retrieve allocates %g times per call; it must not allocate at all.", id, allocs))
 	}
 	w.onDemand = fmt.Sprintf("**%.2f×** (%s vs %s; rounds %.2f–%.2f), %g allocs/op", s.med, r.ns(ours), r.ns(theirs), s.lo, s.hi, allocs)
 	w.anchor = fmt.Sprintf("1× (%s), %g allocs/op", r.ns(theirs), r.allocs(theirs))
