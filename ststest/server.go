@@ -51,6 +51,7 @@ type Server struct {
 	webTokenCheck func(token string) error
 	faults        []fault
 	calls         []Call
+	limit         rateLimit
 }
 
 type role struct {
@@ -169,6 +170,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case Throttling, InternalFailure, ServiceUnavailable:
 		s.answer(w, id, nil, faultError(f.kind))
+		return
+	}
+	if !s.allow(time.Now()) {
+		s.answer(w, id, nil, faultError(Throttling))
 		return
 	}
 
