@@ -41,7 +41,8 @@
 // calls of one action, and Calls reports every call received, so that tests can assert on
 // retries and on how many times STS was asked. SetRateLimit puts a token bucket in front of
 // every call, and over it answers 400 Throttling "Rate exceeded", as STS does when an account
-// exceeds its request quota.
+// exceeds its request quota. SetRegionDisabled answers RegionDisabledException, as STS in a
+// region the account has not activated.
 //
 // SetClockSkew moves the server's clock away from this machine's: the Date header of every
 // answer, every Expiration and every expiry check follow it, and so does the 5-minute window

@@ -40,7 +40,8 @@ type Server struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	skew atomic.Int64 // the server's clock minus this machine's, in nanoseconds
+	skew      atomic.Int64 // the server's clock minus this machine's, in nanoseconds
+	regionOff atomic.Bool  // SetRegionDisabled
 
 	mu            sync.Mutex
 	users         map[string]string  // access key ID → secret access key
@@ -187,6 +188,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := params.Get("Version"); v != apiVersion {
 		s.answer(w, id, nil, errInvalidAction(call.Action, v))
+		return
+	}
+	if apiErr := s.regionDisabled(call.Action, p.account); apiErr != nil {
+		s.answer(w, id, nil, apiErr)
 		return
 	}
 	expired := f.kind == ExpiredCredentials
