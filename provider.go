@@ -50,6 +50,7 @@ type Provider struct {
 	closed     bool     // Close was called and StartPrefetch not since
 	prefetch   *renewal // the prefetch goroutine, while it runs
 	renewing   *renewal // a background renewal, while it runs
+	rejected   rejection // RenewOnAuthFailure's record of the keys services rejected
 }
 
 // Stats is a snapshot of a Provider's refresh history, for metrics and health checks.
