@@ -47,9 +47,9 @@ type Provider struct {
 	skewWarned time.Duration
 	inflight   *call
 	stats      Stats
-	closed     bool     // Close was called and StartPrefetch not since
-	prefetch   *renewal // the prefetch goroutine, while it runs
-	renewing   *renewal // a background renewal, while it runs
+	closed     bool      // Close was called and StartPrefetch not since
+	prefetch   *renewal  // the prefetch goroutine, while it runs
+	renewing   *renewal  // a background renewal, while it runs
 	rejected   rejection // RenewOnAuthFailure's record of the keys services rejected
 }
 
