@@ -47,10 +47,11 @@ type Provider struct {
 	skewWarned time.Duration
 	inflight   *call
 	stats      Stats
-	closed     bool      // Close was called and StartPrefetch not since
-	prefetch   *renewal  // the prefetch goroutine, while it runs
-	renewing   *renewal  // a background renewal, while it runs
-	rejected   rejection // RenewOnAuthFailure's record of the keys services rejected
+	closed     bool     // Close was called and StartPrefetch not since
+	prefetch   *renewal // the prefetch goroutine, while it runs
+	renewing   *renewal // a background renewal, while it runs
+
+	rejected rejection // RenewOnAuthFailure's record of the keys services rejected; under mu
 }
 
 // Stats is a snapshot of a Provider's refresh history, for metrics and health checks.
