@@ -3,7 +3,9 @@ package awssts
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -67,4 +69,52 @@ func markRefusal(err error) error {
 		return refusedError{err}
 	}
 	return err
+}
+
+// After throttling, the next call waits a random minThrottleWait to maxThrottleWait: STS's
+// quota is spent, usually by many callers at once, and a fleet that retried in the next
+// second, as after other failures, would spend it again.
+const (
+	minThrottleWait = time.Second
+	maxThrottleWait = time.Minute
+)
+
+// throttledError is throttling, with the wait before the next call, drawn when it was made.
+type throttledError struct {
+	error
+	wait time.Duration
+}
+
+func (e throttledError) Unwrap() error             { return e.error }
+func (e throttledError) minBackoff() time.Duration { return e.wait }
+
+// markThrottle returns err marked with a jittered wait when it is throttling, else err.
+func markThrottle(err error) error {
+	if err != nil && isThrottle(err) {
+		return throttledError{err, minThrottleWait + rand.N(maxThrottleWait-minThrottleWait+1)}
+	}
+	return err
+}
+
+// minBackoff is the least wait that err asks for before the next call: 0 unless it is marked.
+func minBackoff(err error) time.Duration {
+	var b interface{ minBackoff() time.Duration }
+	if errors.As(err, &b) {
+		return b.minBackoff()
+	}
+	return 0
+}
+
+// throttleNotRetried is a retryer that leaves throttling to the engine's backoff.
+type throttleNotRetried struct{ aws.Retryer }
+
+func (r throttleNotRetried) IsErrorRetryable(err error) bool {
+	return !isThrottle(err) && r.Retryer.IsErrorRetryable(err)
+}
+
+func (r throttleNotRetried) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.GetInitialToken(), nil
 }

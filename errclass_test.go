@@ -50,3 +50,23 @@ func TestErrorKinds(t *testing.T) {
 		}
 	}
 }
+
+// A throttling error is marked with a wait of 1 to 60 s that survives wrapping; other errors
+// ask for none.
+func TestMarkThrottle(t *testing.T) {
+	throttled := status(400, api("Throttling", smithy.FaultClient))
+	for range 100 {
+		err := fmt.Errorf("awssts: AssumeRole: %w", markThrottle(throttled))
+		if w := minBackoff(err); w < minThrottleWait || w > maxThrottleWait {
+			t.Fatalf("minBackoff = %v, want %v to %v", w, minThrottleWait, maxThrottleWait)
+		}
+		if !isThrottle(err) || !isOutage(err) {
+			t.Fatalf("a marked throttle is no longer throttling: %v", err)
+		}
+	}
+	for _, err := range []error{nil, errors.New("x"), status(503, api("ServiceUnavailable", smithy.FaultServer))} {
+		if w := minBackoff(markThrottle(err)); w != 0 {
+			t.Errorf("minBackoff(%v) = %v, want 0", err, w)
+		}
+	}
+}

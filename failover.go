@@ -109,10 +109,16 @@ func partition(region string) string {
 }
 
 // viaRegions makes one source call: do with client, or with failover, with each region's
-// client in turn as described above. It returns the answer and the region that gave it.
+// client in turn as described above. It returns the answer and the region that gave it. The
+// SDK does not retry throttling within the call: the engine's backoff does (markThrottle).
 func viaRegions[C, T any](ctx context.Context, f *failover, client C, do func(context.Context, C, ...func(*sts.Options)) (T, error)) (T, string, error) {
+	out, region, err := callRegions(ctx, f, client, do)
+	return out, region, markThrottle(err)
+}
+
+func callRegions[C, T any](ctx context.Context, f *failover, client C, do func(context.Context, C, ...func(*sts.Options)) (T, error)) (T, string, error) {
 	if f == nil {
-		out, err := do(ctx, client)
+		out, err := do(ctx, client, noThrottleRetries)
 		return out, regionOf(client), err
 	}
 	var zero T
@@ -122,7 +128,7 @@ func viaRegions[C, T any](ctx context.Context, f *failover, client C, do func(co
 	for i, r := range order {
 		probing := probe && i == 0
 		actx, cancel := attemptContext(ctx, probing, len(order)-i)
-		var opts []func(*sts.Options)
+		opts := []func(*sts.Options){noThrottleRetries}
 		if probing {
 			opts = append(opts, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
 		}
@@ -145,6 +151,8 @@ func viaRegions[C, T any](ctx context.Context, f *failover, client C, do func(co
 	f.answered(-1, failed, time.Now())
 	return zero, "", failed
 }
+
+func noThrottleRetries(o *sts.Options) { o.Retryer = throttleNotRetried{o.Retryer} }
 
 // plan is the order of regions to ask at now, and whether the first is a probe of region 0.
 func (f *failover) plan(now time.Time) (order []int, probe bool) {

@@ -84,11 +84,11 @@ func (p *Provider) recordCall(creds aws.Credentials, err error, now time.Time) (
 	p.lastErr = err
 	args := []any{"source", src, "error", err, "failures_in_row", p.failing}
 	if p.usable(now) {
-		p.retryAt = retryBy(now, backoff(p.failing, minHeldBackoff, maxHeldBackoff), usableUntil(p.current))
+		p.retryAt = retryBy(now, max(backoff(p.failing, minHeldBackoff, maxHeldBackoff), minBackoff(err)), usableUntil(p.current))
 		args = append(args, "retry_at", p.retryAt.UTC(), "usable_until", usableUntil(p.current).UTC())
 		return func() { logger.Warn("awssts: refresh failed; serving the held credentials", args...) }
 	}
-	p.retryAt = now.Add(backoff(p.failing, minEmptyBackoff, maxEmptyBackoff))
+	p.retryAt = now.Add(max(backoff(p.failing, minEmptyBackoff, maxEmptyBackoff), minBackoff(err)))
 	args = append(args, "retry_at", p.retryAt.UTC())
 	return func() { logger.Warn("awssts: refresh failed; no usable credentials", args...) }
 }
