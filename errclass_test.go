@@ -54,7 +54,8 @@ func TestErrorKinds(t *testing.T) {
 // A throttling error is marked with a wait of 1 to 60 s that survives wrapping; other errors
 // ask for none.
 func TestMarkThrottle(t *testing.T) {
-	throttled := status(400, api("Throttling", smithy.FaultClient))
+	throttled := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}},
+		Err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded", Fault: smithy.FaultClient}}
 	for range 100 {
 		err := fmt.Errorf("awssts: AssumeRole: %w", markThrottle(throttled))
 		if w := minBackoff(err); w < minThrottleWait || w > maxThrottleWait {
@@ -64,7 +65,7 @@ func TestMarkThrottle(t *testing.T) {
 			t.Fatalf("a marked throttle is no longer throttling: %v", err)
 		}
 	}
-	for _, err := range []error{nil, errors.New("x"), status(503, api("ServiceUnavailable", smithy.FaultServer))} {
+	for _, err := range []error{nil, errors.New("x"), &smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer}} {
 		if w := minBackoff(markThrottle(err)); w != 0 {
 			t.Errorf("minBackoff(%v) = %v, want 0", err, w)
 		}
