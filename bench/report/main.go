@@ -115,4 +115,5 @@ func writeNotes(w io.Writer, r *results) {
   that swap every round; its anchor, `+"`awssts --help`"+`, is the cost of starting the binary at all.
 `, r.rounds, r.cores, r.cliRuns)
 	writeNotesNext(w)
+	writeNotesStability(w)
 }
