@@ -29,7 +29,7 @@ func TestThrottling_SpreadsTheNextCall(t *testing.T) {
 		srv.AddRole(foRole, 0)
 		srv.FailAction("AssumeRole", ststest.Throttling, fleet)
 		start := time.Now()
-		for range fleet {
+		for i := range fleet {
 			cfg := aws.Config{Region: "us-east-1", HTTPClient: srv.Client(), BaseEndpoint: aws.String(srv.URL),
 				Credentials: credentials.NewStaticCredentialsProvider(foUser, foSecret, "")} // the SDK's standard retryer
 			p, err := awssts.New(sts.NewFromConfig(cfg), foRole, func(o *awssts.Options) { o.Prefetch = true })
@@ -40,7 +40,13 @@ func TestThrottling_SpreadsTheNextCall(t *testing.T) {
 			_, err = p.Retrieve(t.Context())
 			var apiErr smithy.APIError
 			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "Throttling" {
-				t.Fatalf("first Retrieve = %v, want Throttling", err)
+				n := 0
+				for _, c := range srv.Calls() {
+					if c.ErrorCode == "Throttling" {
+						n++
+					}
+				}
+				t.Fatalf("first Retrieve of Provider %d = %v, want Throttling (%d calls, %d throttled)", i, err, len(srv.Calls()), n)
 			}
 		}
 		time.Sleep(2 * time.Minute)
