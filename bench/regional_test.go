@@ -59,7 +59,7 @@ func TestRegionalOutage(t *testing.T) {
 			Credentials: credentials.NewStaticCredentialsProvider(benchKey, benchSecret, "")})
 		p := openWithFailover(t, c, client, "us-west-2")
 
-		got := callWithDeadline(p, regionalCallers, time.Now().Add(regionalOutage))
+		got := callEverySecond(withDeadline{p, callerDeadline}, regionalCallers, time.Now().Add(regionalOutage))
 		shut(p)
 		rs["us-east-1"].Recover()
 		rs["us-east-1"].Close()        // ends the anchor's call, still waiting on us-east-1
@@ -111,26 +111,14 @@ func openWithFailover(t *testing.T, c contender, client *sts.Client, failover ..
 	return p
 }
 
-// callWithDeadline is callEverySecond with a deadline for each call.
-func callWithDeadline(p aws.CredentialsProvider, n int, end time.Time) tally {
-	done := make(chan tally, n)
-	for i := range n {
-		go func() {
-			var mine tally
-			time.Sleep(time.Duration(i) * time.Second / time.Duration(n))
-			for ; time.Now().Before(end); time.Sleep(time.Second) {
-				ctx, cancel := context.WithTimeout(context.Background(), callerDeadline)
-				start := time.Now()
-				_, err := p.Retrieve(ctx)
-				cancel()
-				mine.observe(time.Since(start), err)
-			}
-			done <- mine
-		}()
-	}
-	var sum tally
-	for range n {
-		sum.merge(<-done)
-	}
-	return sum
+// withDeadline is p with a deadline for each Retrieve, as callers that give up would set.
+type withDeadline struct {
+	aws.CredentialsProvider
+	d time.Duration
+}
+
+func (w withDeadline) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, w.d)
+	defer cancel()
+	return w.CredentialsProvider.Retrieve(ctx)
 }
