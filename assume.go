@@ -33,6 +33,9 @@ func New(client stscreds.AssumeRoleAPIClient, roleARN string, optFns ...func(*Op
 		return nil, err
 	}
 	src := &assumeRole{client: client, roleARN: roleARN, o: o, mfa: newMFAPrompt(o.SerialNumber, o.TokenProvider)}
+	if src.regions, err = newFailover(client, o.FailoverRegions, o.Logger); err != nil {
+		return nil, err
+	}
 	return newProvider(src, o.engine())
 }
 
@@ -54,6 +57,7 @@ type assumeRole struct {
 	roleARN string
 	o       Options
 	mfa     *mfaPrompt // nil without SerialNumber
+	regions *failover  // nil without FailoverRegions
 }
 
 func (s *assumeRole) String() string {
@@ -94,11 +98,13 @@ func (s *assumeRole) fetch(ctx context.Context) (answer, error) {
 		}
 		in.TokenCode = aws.String(code)
 	}
-	out, err := s.client.AssumeRole(ctx, in)
+	out, region, err := viaRegions(ctx, s.regions, s.client, func(ctx context.Context, c stscreds.AssumeRoleAPIClient, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
+		return c.AssumeRole(ctx, in, opts...)
+	})
 	if err != nil {
 		return answer{}, s.explain(err)
 	}
-	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), regionOf(s.client)}, nil
+	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), region}, nil
 }
 
 // duration is the DurationSeconds to ask for: Duration, but when the source credentials are a

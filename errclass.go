@@ -3,7 +3,9 @@ package awssts
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -55,16 +57,41 @@ func serverStatus(err error) bool {
 	return errors.As(err, &re) && re.HTTPStatusCode() >= http.StatusInternalServerError
 }
 
-// refusedError marks a refusal for the engine, which knows no source's errors.
-type refusedError struct{ error }
+// After throttling, the next call waits a random minThrottleWait to maxThrottleWait: STS's
+// quota is spent, usually by many callers at once, and a fleet that retried in the next
+// second, as after other failures, would spend it again.
+const (
+	minThrottleWait = time.Second
+	maxThrottleWait = time.Minute
+)
 
-func (e refusedError) Unwrap() error { return e.error }
-func (refusedError) refused() bool   { return true }
+// throttledError is throttling, with the wait before the next call, drawn when it was made.
+type throttledError struct {
+	error
+	wait time.Duration
+}
 
-// markRefusal returns err marked as a refusal when it is one, else err unchanged.
-func markRefusal(err error) error {
-	if err != nil && isRefusal(err) {
-		return refusedError{err}
+func (e throttledError) Unwrap() error             { return e.error }
+func (e throttledError) minBackoff() time.Duration { return e.wait }
+
+// markThrottle returns err marked with a jittered wait when it is throttling, else err.
+func markThrottle(err error) error {
+	if err != nil && isThrottle(err) {
+		return throttledError{err, minThrottleWait + rand.N(maxThrottleWait-minThrottleWait+1)}
 	}
 	return err
+}
+
+// throttleNotRetried is a retryer that leaves throttling to the engine's backoff.
+type throttleNotRetried struct{ aws.Retryer }
+
+func (r throttleNotRetried) IsErrorRetryable(err error) bool {
+	return !isThrottle(err) && r.Retryer.IsErrorRetryable(err)
+}
+
+func (r throttleNotRetried) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.GetInitialToken(), nil
 }

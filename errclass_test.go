@@ -44,9 +44,26 @@ func TestErrorKinds(t *testing.T) {
 		if got := isRefusal(tc.err); got != tc.refusal {
 			t.Errorf("%s: isRefusal = %t, want %t", tc.name, got, tc.refusal)
 		}
-		var marked interface{ refused() bool }
-		if got := errors.As(markRefusal(tc.err), &marked); got != tc.refusal {
-			t.Errorf("%s: markRefusal marked = %t, want %t", tc.name, got, tc.refusal)
+	}
+}
+
+// A throttling error is marked with a wait of 1 to 60 s that survives wrapping; other errors
+// ask for none.
+func TestMarkThrottle(t *testing.T) {
+	throttled := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}},
+		Err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded", Fault: smithy.FaultClient}}
+	for range 100 {
+		err := fmt.Errorf("awssts: AssumeRole: %w", markThrottle(throttled))
+		if w := waitAsked(err); w < minThrottleWait || w > maxThrottleWait {
+			t.Fatalf("minBackoff = %v, want %v to %v", w, minThrottleWait, maxThrottleWait)
+		}
+		if !isThrottle(err) || !isOutage(err) {
+			t.Fatalf("a marked throttle is no longer throttling: %v", err)
+		}
+	}
+	for _, err := range []error{nil, errors.New("x"), &smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer}} {
+		if w := waitAsked(markThrottle(err)); w != 0 {
+			t.Errorf("waitAsked(%v) = %v, want 0", err, w)
 		}
 	}
 }

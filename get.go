@@ -162,10 +162,10 @@ func optionsKey(o Options) string {
 	for i, t := range o.Tags {
 		tags[i] = ptr(t.Key) + "=" + ptr(t.Value)
 	}
-	return fmt.Sprintf("%q %d %d %t %s %s %s %s %q %q %q %x",
+	return fmt.Sprintf("%q %d %d %t %s %s %s %s %q %q %q %x %q",
 		o.RoleSessionNamePrefix, o.Duration, o.ExpiryWindow, o.Prefetch,
 		ptr(o.ExternalID), ptr(o.Policy), ptr(o.SerialNumber), ptr(o.SourceIdentity),
-		policyARNs, tags, o.TransitiveTagKeys, tokenProvider)
+		policyARNs, tags, o.TransitiveTagKeys, tokenProvider, o.FailoverRegions)
 }
 
 // Env renders creds as KEY=VALUE pairs for exec.Cmd.Env: AWS_REGION, the three credential

@@ -50,6 +50,8 @@ type Provider struct {
 	closed     bool     // Close was called and StartPrefetch not since
 	prefetch   *renewal // the prefetch goroutine, while it runs
 	tel        telemetry
+
+	rejected rejection // RenewOnAuthFailure's record of the keys services rejected; under mu
 }
 
 // held is the held credentials as served: creds.Expires is when to ask again, expires the real

@@ -46,6 +46,13 @@ type Options struct {
 	// Logger receives refreshes at Debug and failures at Warn. nil means silent.
 	Logger *slog.Logger
 
+	// FailoverRegions are asked in order when the client's own region fails with a server
+	// fault, throttling, a timeout or a connection error; never after the service refused.
+	// Their clients are derived from the client's options with only Region changed, so it
+	// must be an *sts.Client without BaseEndpoint. See failover.go for when the client's own
+	// region is asked again.
+	FailoverRegions []string
+
 	// MeterProvider and TracerProvider receive the Provider's metrics and an awssts.refresh
 	// span around each source call (see the README's Observability section), through the
 	// interfaces SDK clients take. nil means none, at no cost.
@@ -147,6 +154,7 @@ func (o Options) clone() Options {
 		o.Tags[i].Key, o.Tags[i].Value = clonePtr(o.Tags[i].Key), clonePtr(o.Tags[i].Value)
 	}
 	o.TransitiveTagKeys = slices.Clone(o.TransitiveTagKeys)
+	o.FailoverRegions = slices.Clone(o.FailoverRegions)
 	return o
 }
 

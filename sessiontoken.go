@@ -47,14 +47,19 @@ func NewSessionToken(client GetSessionTokenAPIClient, optFns ...func(*Options)) 
 		return nil, err
 	}
 	src := &sessionToken{client: client, o: o, mfa: newMFAPrompt(o.SerialNumber, o.TokenProvider)}
+	var err error
+	if src.regions, err = newFailover(client, o.FailoverRegions, o.Logger); err != nil {
+		return nil, err
+	}
 	return newProvider(src, o.engine())
 }
 
 // sessionToken is the GetSessionToken source.
 type sessionToken struct {
-	client GetSessionTokenAPIClient
-	o      Options
-	mfa    *mfaPrompt // nil without SerialNumber
+	client  GetSessionTokenAPIClient
+	o       Options
+	mfa     *mfaPrompt // nil without SerialNumber
+	regions *failover  // nil without FailoverRegions
 }
 
 func (s *sessionToken) action() string { return "GetSessionToken" }
@@ -83,9 +88,11 @@ func (s *sessionToken) fetch(ctx context.Context) (answer, error) {
 		}
 		in.TokenCode = aws.String(code)
 	}
-	out, err := s.client.GetSessionToken(ctx, in)
+	out, region, err := viaRegions(ctx, s.regions, s.client, func(ctx context.Context, c GetSessionTokenAPIClient, opts ...func(*sts.Options)) (*sts.GetSessionTokenOutput, error) {
+		return c.GetSessionToken(ctx, in, opts...)
+	})
 	if err != nil {
 		return answer{}, fmt.Errorf("awssts: %s: %w", s, err)
 	}
-	return answer{stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), regionOf(s.client)}, nil
+	return answer{stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), region}, nil
 }

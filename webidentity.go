@@ -39,6 +39,10 @@ func NewWebIdentity(client stscreds.AssumeRoleWithWebIdentityAPIClient, roleARN 
 		return nil, err
 	}
 	src := &webIdentity{client: client, roleARN: roleARN, token: token, o: o}
+	var err error
+	if src.regions, err = newFailover(client, o.FailoverRegions, o.Logger); err != nil {
+		return nil, err
+	}
 	return newProvider(src, o.engine())
 }
 
@@ -64,6 +68,7 @@ type webIdentity struct {
 	roleARN string
 	token   stscreds.IdentityTokenRetriever
 	o       Options
+	regions *failover // nil without FailoverRegions
 }
 
 func (s *webIdentity) String() string {
@@ -83,20 +88,23 @@ func (s *webIdentity) fetch(ctx context.Context) (answer, error) {
 	if err != nil {
 		return answer{}, fmt.Errorf("awssts: %s: read the web identity token: %w", s, err)
 	}
-	out, err := s.client.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+	in := &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn:          aws.String(s.roleARN),
 		RoleSessionName:  aws.String(sessionName(s.o.RoleSessionNamePrefix, time.Now())),
 		WebIdentityToken: aws.String(string(token)),
 		DurationSeconds:  aws.Int32(int32(s.o.Duration / time.Second)),
 		Policy:           s.o.Policy,
 		PolicyArns:       s.o.PolicyARNs,
-	}, func(o *sts.Options) {
-		o.Retryer = retry.AddWithErrorCodes(o.Retryer, "IDPCommunicationError")
+	}
+	out, region, err := viaRegions(ctx, s.regions, s.client, func(ctx context.Context, c stscreds.AssumeRoleWithWebIdentityAPIClient, opts ...func(*sts.Options)) (*sts.AssumeRoleWithWebIdentityOutput, error) {
+		return c.AssumeRoleWithWebIdentity(ctx, in, append([]func(*sts.Options){func(o *sts.Options) {
+			o.Retryer = retry.AddWithErrorCodes(o.Retryer, "IDPCommunicationError")
+		}}, opts...)...)
 	})
 	if err != nil {
 		return answer{}, s.explain(err)
 	}
-	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), regionOf(s.client)}, nil
+	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), region}, nil
 }
 
 // explain wraps an AssumeRoleWithWebIdentity error, keeping it reachable by errors.As, and

@@ -29,4 +29,14 @@ type Result struct {
 	RecoveryMS float64 `json:"recovery_ms,omitempty"` // from the source's recovery to the first Retrieve that succeeded
 	Expired    int     `json:"expired,omitempty"`     // signed requests that STS answered with ExpiredToken
 	SkewS      float64 `json:"skew_s,omitempty"`      // Stats().ClockSkew of awssts, in seconds
+
+	Throttled      int     `json:"throttled,omitempty"`       // of Calls, answered Throttling
+	Providers      int     `json:"providers,omitempty"`       // in the fleet
+	AllServedS     float64 `json:"all_served_s,omitempty"`    // from the fleet's start until every caller had credentials
+	RenewCalls     int     `json:"renew_calls,omitempty"`     // the fleet's renewal round: STS requests
+	RenewThrottled int     `json:"renew_throttled,omitempty"` // of them, answered Throttling
+	RenewErrors    int     `json:"renew_errors,omitempty"`
+	RenewWaited    int     `json:"renew_waited,omitempty"`
+	PrimaryCalls   int     `json:"primary_calls,omitempty"` // requests to the primary region after the first renewal
+	Renewals       int     `json:"renewals,omitempty"`      // credentials issued after the first
 }

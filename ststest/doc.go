@@ -39,7 +39,10 @@
 //
 // Fail and Delay inject faults into the next calls, FailAction and DelayAction into the next
 // calls of one action, and Calls reports every call received, so that tests can assert on
-// retries and on how many times STS was asked.
+// retries and on how many times STS was asked. SetRateLimit puts a token bucket in front of
+// every call, and over it answers 400 Throttling "Rate exceeded", as STS does when an account
+// exceeds its request quota. SetRegionDisabled answers RegionDisabledException, as STS in a
+// region the account has not activated.
 //
 // SetClockSkew moves the server's clock away from this machine's: the Date header of every
 // answer, every Expiration and every expiry check follow it, and so does the 5-minute window

@@ -40,7 +40,8 @@ type Server struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	skew atomic.Int64 // the server's clock minus this machine's, in nanoseconds
+	skew      atomic.Int64 // the server's clock minus this machine's, in nanoseconds
+	regionOff atomic.Bool  // SetRegionDisabled
 
 	mu            sync.Mutex
 	users         map[string]string  // access key ID → secret access key
@@ -52,6 +53,7 @@ type Server struct {
 	faults        []fault
 	calls         []Call
 	ra            rolesAnywhere // Roles Anywhere's trust anchors and profiles
+	limit         rateLimit
 }
 
 type role struct {
@@ -176,6 +178,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, id, nil, faultError(f.kind))
 		return
 	}
+	if !s.allow(time.Now()) {
+		s.answer(w, id, nil, faultError(Throttling))
+		return
+	}
 
 	var p principal
 	if call.Action != "AssumeRoleWithWebIdentity" || r.Header.Get("Authorization") != "" {
@@ -187,6 +193,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := params.Get("Version"); v != apiVersion {
 		s.answer(w, id, nil, errInvalidAction(call.Action, v))
+		return
+	}
+	if apiErr := s.regionDisabled(call.Action, p.account); apiErr != nil {
+		s.answer(w, id, nil, apiErr)
 		return
 	}
 	expired := f.kind == ExpiredCredentials

@@ -117,4 +117,5 @@ func writeNotes(w io.Writer, r *results) {
 `, r.rounds, r.cores, r.cliRuns)
 	writeNotesNext(w)
 	writeNotesRA(w)
+	writeNotesStability(w)
 }
