@@ -77,16 +77,16 @@ var raAnchorContender = raContender{"anchor", func(tb testing.TB, id raIdentity,
 
 var raEveryone = []raContender{{prefetch.name, raOurs(true)}, {onDemand.name, raOurs(false)}, raAnchorContender}
 
-// attempts counts the CreateSession requests that leave a client, and the operations among
+// raRequests counts the CreateSession requests that leave a client, and the operations among
 // them: the SDK's retryer marks each request with its attempt in Amz-Sdk-Request.
-type attempts struct {
+type raRequests struct {
 	next http.RoundTripper
 	mu   sync.Mutex
 	ops  []time.Time // when each operation's first attempt left
 	reqs []time.Time
 }
 
-func (a *attempts) RoundTrip(r *http.Request) (*http.Response, error) {
+func (a *raRequests) RoundTrip(r *http.Request) (*http.Response, error) {
 	a.mu.Lock()
 	now := time.Now()
 	a.reqs = append(a.reqs, now)
@@ -98,7 +98,7 @@ func (a *attempts) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // before counts the operations and requests that left before t.
-func (a *attempts) before(t time.Time) (ops, reqs int) {
+func (a *raRequests) before(t time.Time) (ops, reqs int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, at := range a.ops {
@@ -130,7 +130,7 @@ func TestRolesAnywhereLongOutage(t *testing.T) {
 		srv.AddTrustAnchor(raAnchor, ca)
 		srv.AddRolesAnywhereProfile(ststest.RolesAnywhereProfile{ARN: raProfile, RoleARNs: []string{roleARN}, AcceptRoleSessionName: true})
 		srv.FailAction("CreateSession", ststest.ServiceUnavailable, 1<<30)
-		counter := &attempts{next: srv.Client().Transport}
+		counter := &raRequests{next: srv.Client().Transport}
 		p := c.open(t, id, srv, &http.Client{Transport: counter})
 
 		recovered := time.Now().Add(longOutage)
