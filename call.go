@@ -3,6 +3,7 @@ package awssts
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -20,6 +21,43 @@ type call struct {
 	abandoned bool // Close ended it; its answer is discarded and its waiters make a call of their own
 	held      held // what its waiters get
 	err       error
+}
+
+// afterCall holds the log lines a source writes during a call, for run to write once the
+// call's waiters are released. A line that comes after that, from an abandoned call, is
+// written at once by the goroutine that nobody waits on any more.
+type afterCall struct {
+	mu      sync.Mutex
+	lines   []func()
+	flushed bool
+}
+
+type afterCallKey struct{}
+
+// logAfterCall has log written once the waiters of the source call in ctx are released.
+func logAfterCall(ctx context.Context, log func()) {
+	a, _ := ctx.Value(afterCallKey{}).(*afterCall)
+	if a != nil {
+		a.mu.Lock()
+		if !a.flushed {
+			a.lines = append(a.lines, log)
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+	}
+	log()
+}
+
+// flush writes the lines held so far; later ones are written as they come.
+func (a *afterCall) flush() {
+	a.mu.Lock()
+	lines := a.lines
+	a.lines, a.flushed = nil, true
+	a.mu.Unlock()
+	for _, log := range lines {
+		log()
+	}
 }
 
 // fetched is one answer of the source, or its error.
@@ -44,6 +82,8 @@ func (p *Provider) run(ctx context.Context, c *call) {
 	defer c.cancel()
 	action, start := p.src.action(), time.Now()
 	ctx, span := p.tel.startSpan(ctx, action)
+	later := &afterCall{}
+	ctx = context.WithValue(ctx, afterCallKey{}, later)
 	f := p.fetch(ctx)
 	if f.err == nil {
 		p.mu.Lock()
@@ -66,6 +106,7 @@ func (p *Provider) run(ctx context.Context, c *call) {
 	p.mu.Unlock()
 	close(c.done)
 	p.tel.ended(context.WithoutCancel(ctx), span, start, action, outcome, f.a.region)
+	later.flush()
 	if log != nil {
 		log()
 	}

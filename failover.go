@@ -137,18 +137,18 @@ func callRegions[C, T any](ctx context.Context, f *failover, client C, do func(c
 		cancel()
 		switch {
 		case err == nil:
-			f.answered(r, failed, time.Now())
+			f.answered(ctx, r, failed, time.Now())
 			return out, f.regions[r], nil
 		case ctx.Err() != nil:
 			return zero, "", failed.add(f.regions[r], err)
 		case isRegionDisabled(err):
-			f.disable(r, err, time.Now())
+			f.disable(ctx, r, err, time.Now())
 		case !timedOut && !isOutage(err):
 			return zero, "", failed.add(f.regions[r], err)
 		}
 		failed.add(f.regions[r], err)
 	}
-	f.answered(-1, failed, time.Now())
+	f.answered(ctx, -1, failed, time.Now())
 	return zero, "", failed
 }
 
@@ -191,7 +191,7 @@ func attemptContext(ctx context.Context, probe bool, left int) (context.Context,
 }
 
 // answered records that region r answered (-1: none did) after the regions in failed did not.
-func (f *failover) answered(r int, failed *regionsError, now time.Time) {
+func (f *failover) answered(ctx context.Context, r int, failed *regionsError, now time.Time) {
 	primaryFailed := slices.Contains(failed.regions, f.regions[0])
 	f.mu.Lock()
 	from := f.current
@@ -210,25 +210,26 @@ func (f *failover) answered(r int, failed *regionsError, now time.Time) {
 	switch {
 	case to == from:
 	case to == 0:
-		f.warn(slog.LevelInfo, "awssts: STS answers again in the client's own region", "region", f.regions[0])
+		f.warn(ctx, slog.LevelInfo, "awssts: STS answers again in the client's own region", "region", f.regions[0])
 	default:
-		f.warn(slog.LevelWarn, "awssts: STS failed over to another region", "region", f.regions[to], "failed", failed.Error(),
+		f.warn(ctx, slog.LevelWarn, "awssts: STS failed over to another region", "region", f.regions[to], "failed", failed.Error(),
 			"probe_at", probeAt.UTC())
 	}
 }
 
-func (f *failover) disable(r int, err error, now time.Time) {
+func (f *failover) disable(ctx context.Context, r int, err error, now time.Time) {
 	f.mu.Lock()
 	f.disabled[r] = now.Add(disabledFor)
 	f.mu.Unlock()
-	f.warn(slog.LevelWarn, "awssts: STS is not activated in a failover region; it is skipped", "region", f.regions[r],
+	f.warn(ctx, slog.LevelWarn, "awssts: STS is not activated in a failover region; it is skipped", "region", f.regions[r],
 		"error", err, "skipped_for", disabledFor)
 }
 
-// warn logs apart from the source call, which other callers may be waiting on: a handler that
-// calls Retrieve then cannot wait on the very call that logs.
-func (f *failover) warn(level slog.Level, msg string, args ...any) {
-	go f.logger.Log(context.Background(), level, msg, args...)
+// warn logs once the source call's waiters are released (logAfterCall), so that a handler
+// that calls Retrieve cannot wait on the very call that logs.
+func (f *failover) warn(ctx context.Context, level slog.Level, msg string, args ...any) {
+	logger := f.logger
+	logAfterCall(ctx, func() { logger.Log(context.Background(), level, msg, args...) })
 }
 
 func isRegionDisabled(err error) bool {

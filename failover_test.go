@@ -332,3 +332,40 @@ type stubAssumer struct{}
 func (stubAssumer) AssumeRole(context.Context, *sts.AssumeRoleInput, ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	return nil, fmt.Errorf("not called")
 }
+
+// handlerThatRetrieves signs with the Provider it logs for, as a log shipper on the same
+// Provider does, and records how long that took.
+type handlerThatRetrieves struct {
+	p      **awssts.Provider
+	waited chan time.Duration
+}
+
+func (h handlerThatRetrieves) Enabled(context.Context, slog.Level) bool { return true }
+func (h handlerThatRetrieves) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h handlerThatRetrieves) WithGroup(string) slog.Handler            { return h }
+func (h handlerThatRetrieves) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "failed over") {
+		start := time.Now()
+		_, _ = (*h.p).Retrieve(context.Background())
+		h.waited <- time.Since(start)
+	}
+	return nil
+}
+
+// The failover's Warn is written once the call's waiters are released, so a handler that
+// calls Retrieve gets the new credentials at once instead of waiting on the call that logs.
+func TestFailover_WarnWithAHandlerThatRetrieves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rs := newRegions(t, "us-east-1", "us-west-2")
+		rs["us-east-1"].Fail(ststest.ServiceUnavailable, 1000)
+		var p *awssts.Provider
+		h := handlerThatRetrieves{&p, make(chan time.Duration, 1)}
+		p = newFailoverProvider(t, rs.client("us-east-1"), []string{"us-west-2"}, func(o *awssts.Options) { o.Logger = slog.New(h) })
+		if _, err := p.Retrieve(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if waited := <-h.waited; waited != 0 {
+			t.Errorf("the handler's Retrieve waited %v", waited)
+		}
+	})
+}
