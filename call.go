@@ -98,7 +98,7 @@ func (p *Provider) run(ctx context.Context, c *call) {
 	var log func()
 	outcome := outcomeFailed
 	if !c.abandoned {
-		c.held, c.err, log, outcome = p.record(c.gen, f.a, f.err, time.Now().Round(0))
+		c.held, log, outcome, c.err = p.record(c.gen, f.a, f.err, time.Now().Round(0))
 	}
 	if p.inflight == c {
 		p.inflight = nil

@@ -25,7 +25,7 @@ const (
 // lines to write once they are released and p.mu is not held, so that a handler which calls
 // back into the Provider cannot deadlock. Times are wall-clock only (now has no monotonic
 // reading), as the SDK's cache compares them. p.mu must be held.
-func (p *Provider) record(gen uint64, a answer, err error, now time.Time) (_ held, _ error, log func(), outcome string) {
+func (p *Provider) record(gen uint64, a answer, err error, now time.Time) (_ held, log func(), outcome string, _ error) {
 	var skewLog func()
 	creds := a.creds
 	if err == nil {
@@ -41,13 +41,13 @@ func (p *Provider) record(gen uint64, a answer, err error, now time.Time) (_ hel
 	}
 	if gen != p.gen { // from before an Invalidate: its caller gets it checked, and nothing is kept
 		if err != nil {
-			return held{}, err, skewLog, outcome
+			return held{}, skewLog, outcome, err
 		}
 		c := creds
 		if c.CanExpire {
 			c.Expires = refreshTime(now, creds.Expires, p.window)
 		}
-		return held{creds: c, expires: creds.Expires}, nil, skewLog, outcome
+		return held{creds: c, expires: creds.Expires}, skewLog, outcome, nil
 	}
 	callLog := p.recordCall(a.region, creds, err, now)
 	p.hot.Store(nil)
@@ -58,9 +58,9 @@ func (p *Provider) record(gen uint64, a answer, err error, now time.Time) (_ hel
 		callLog()
 	}
 	if err != nil && !p.usable(now) {
-		return held{}, err, logs, outcome
+		return held{}, logs, outcome, err
 	}
-	return p.serveHot(now), nil, logs, outcome
+	return p.serveHot(now), logs, outcome, nil
 }
 
 // check rejects an answer that holds no keys, or keys that expired before they arrived.
