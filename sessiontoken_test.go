@@ -2,6 +2,8 @@ package awssts_test
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -122,4 +124,58 @@ func TestNewSessionToken_Rules(t *testing.T) {
 			t.Errorf("DurationSeconds %v, want %v", got, awssts.DefaultSessionTokenDuration)
 		}
 	})
+}
+
+// NewSessionToken chained into New, with nobody answering the prompt any more: however many
+// callers ask, and with prefetch, the TokenProvider is asked at most 3 times in 10 minutes,
+// and the error says when it is tried next once.
+func TestSessionToken_Chained_UnansweredPrompt_AtMostThricePer10Minutes(t *testing.T) {
+	for _, prefetch := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			srv := ststest.NewInMemoryServer()
+			defer srv.Close()
+			srv.AddUser(mfaUser, mfaSecret)
+			srv.AddMFADevice(mfaSerial, "314159")
+			srv.AddRole(mfaRole, 12*time.Hour)
+			srv.RequireMFA(mfaRole)
+			var prompts atomic.Int32
+			cfg := inMemoryConfig(srv, mfaUser, mfaSecret)
+			session, err := awssts.NewSessionToken(sts.NewFromConfig(cfg), func(o *awssts.Options) {
+				o.SerialNumber = aws.String(mfaSerial)
+				o.TokenProvider = func() (string, error) { prompts.Add(1); return "", errors.New("no terminal") }
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer session.Close()
+			cfg.Credentials = session
+			p, err := awssts.NewFromConfig(cfg, mfaRole, func(o *awssts.Options) { o.Prefetch = prefetch })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			var lastErr error
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			end := time.Now().Add(10 * time.Minute)
+			for range 50 {
+				wg.Go(func() {
+					for ; time.Now().Before(end); time.Sleep(time.Second) {
+						if _, err := p.Retrieve(context.Background()); err != nil {
+							mu.Lock()
+							lastErr = err
+							mu.Unlock()
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if n := prompts.Load(); n > 3 || n == 0 {
+				t.Errorf("prefetch %t: TokenProvider asked %d times in 10 min, want 1 to 3", prefetch, n)
+			}
+			if lastErr == nil || strings.Count(lastErr.Error(), "not retried until") > 1 {
+				t.Errorf("prefetch %t: last error %v; want one retry note", prefetch, lastErr)
+			}
+		})
+	}
 }
