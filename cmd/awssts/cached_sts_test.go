@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/awssts/awssts"
 )
@@ -18,14 +19,18 @@ import (
 // failingSTS wraps fakeSTS and fails while down is set.
 type failingSTS struct {
 	fakeSTS
-	mu   sync.Mutex
-	down bool
+	mu     sync.Mutex
+	down   bool
+	refuse string // an STS error code that refuses the source
 }
 
 func (f *failingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, o ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	f.mu.Lock()
-	down := f.down
+	down, refuse := f.down, f.refuse
 	f.mu.Unlock()
+	if refuse != "" {
+		return nil, &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithy.GenericAPIError{Code: refuse, Message: "refused"}}
+	}
 	if down {
 		return nil, errors.New("api error ServiceUnavailable: STS is down")
 	}
@@ -127,4 +132,32 @@ func TestCachedAssumeRole_StaleOnFailure(t *testing.T) {
 			t.Errorf("STS down, under 1 min before expiry: %v, want the STS error", err)
 		}
 	})
+}
+
+// A refusal from STS is not an outage: the cached credentials of that source are not served,
+// however long they would last, and the entry is removed.
+func TestCachedAssumeRole_RefusalIsNeverStale(t *testing.T) {
+	for _, code := range []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidIdentityToken", "ExpiredTokenException", "AccessDenied"} {
+		t.Run(code, func(t *testing.T) {
+			t.Setenv("AWSSTS_CACHE_DIR", t.TempDir())
+			synctest.Test(t, func(t *testing.T) {
+				sts := &failingSTS{}
+				var warnings []string
+				if _, err := process(t, sts, &warnings, false).Retrieve(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				sts.refuse = code
+				time.Sleep(time.Hour - serveWindow + time.Second) // due for renewal, usable for 15 min
+				if c, err := process(t, sts, &warnings, false).Retrieve(t.Context()); err == nil || !strings.Contains(err.Error(), code) {
+					t.Errorf("after %s: %s, %v; want the refusal", code, c.AccessKeyID, err)
+				}
+				if files := entryFiles(t); len(files) != 0 {
+					t.Errorf("entries %v left after %s", files, code)
+				}
+				if len(warnings) != 0 {
+					t.Errorf("warnings %q", warnings)
+				}
+			})
+		})
+	}
 }
