@@ -13,13 +13,13 @@ const entryVersion = 2
 // Entry is one cached set of credentials, or the record of the failed calls made for it.
 type Entry struct {
 	Version         int
-	Key             string // the SHA-256 the file is named after
-	Action          string // AssumeRole or GetSessionToken
-	RoleARN         string `json:",omitempty"`
-	MFASerial       string `json:",omitempty"`
-	AccessKeyID     string `json:",omitempty"`
-	SecretAccessKey string `json:",omitempty"`
-	SessionToken    string `json:",omitempty"`
+	Key             string    // the SHA-256 the file is named after
+	Action          string    // AssumeRole or GetSessionToken
+	RoleARN         string    `json:",omitempty"`
+	MFASerial       string    `json:",omitempty"`
+	AccessKeyID     string    `json:",omitempty"`
+	SecretAccessKey string    `json:",omitempty"`
+	SessionToken    string    `json:",omitempty"`
 	Expiration      time.Time // the real expiry, on this machine's clock
 	AssumedRoleUser string    `json:",omitempty"`
 
