@@ -14,6 +14,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/awssts/awssts"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // failingSTS wraps fakeSTS and fails while down is set.
@@ -47,8 +49,8 @@ func (f *failingSTS) calls() int {
 // client goes through the cache, here of the test's directory.
 func process(t *testing.T, client *failingSTS, warnings *[]string, prefetch bool) *awssts.Provider {
 	t.Helper()
-	c := newCache(func(format string, args ...any) { *warnings = append(*warnings, fmt.Sprintf(format, args...)) })
-	cached := &cachedAssumeRole{client: client, cache: c, key: cacheKey{RoleARN: roleARN}.hash(), window: serveWindow}
+	c := credcache.New(func(format string, args ...any) { *warnings = append(*warnings, fmt.Sprintf(format, args...)) })
+	cached := &cachedAssumeRole{client: client, cache: c, key: credcache.Key{RoleARN: roleARN}.Hash(), window: serveWindow}
 	p, err := awssts.New(cached, roleARN, func(o *awssts.Options) { o.Duration, o.ExpiryWindow, o.Prefetch = time.Hour, serveWindow, prefetch })
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +62,7 @@ func process(t *testing.T, client *failingSTS, warnings *[]string, prefetch bool
 // Credentials are served from the cache while they are more than the window (16 min for an
 // hour) from their real expiry, and renewed from then on.
 func TestCachedAssumeRole_ServesUntilTheWindow(t *testing.T) {
-	t.Setenv(cacheDirVariable, t.TempDir())
+	t.Setenv(credcache.DirVariable, t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		sts := &failingSTS{}
 		var warnings []string
@@ -87,7 +89,7 @@ func TestCachedAssumeRole_ServesUntilTheWindow(t *testing.T) {
 // Two long-running processes share each renewal: the one whose prefetch comes first calls
 // STS, and the other's prefetch takes its entry rather than the credentials it holds.
 func TestCachedAssumeRole_PrefetchesShareOneCall(t *testing.T) {
-	t.Setenv(cacheDirVariable, t.TempDir())
+	t.Setenv(credcache.DirVariable, t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		sts := &failingSTS{}
 		var warnings []string
@@ -113,7 +115,7 @@ func TestCachedAssumeRole_PrefetchesShareOneCall(t *testing.T) {
 // When STS fails, a new process is served the cached credentials while they are more than a
 // minute from expiry, with a warning; after that it gets the error.
 func TestCachedAssumeRole_StaleOnFailure(t *testing.T) {
-	t.Setenv(cacheDirVariable, t.TempDir())
+	t.Setenv(credcache.DirVariable, t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		sts := &failingSTS{}
 		var warnings []string

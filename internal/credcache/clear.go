@@ -54,7 +54,7 @@ func (c *Cache) Clear(ctx context.Context, roleARN string) (entries, temps int, 
 }
 
 func (c *Cache) clearOne(ctx context.Context, key, roleARN string) (removed bool, err error) {
-	release, err := c.lock(ctx, key)
+	release, err := c.Lock(ctx, key)
 	if fi, lerr := os.Lstat(c.path(key, ".lock")); err != nil && lerr == nil && !fi.Mode().IsRegular() {
 		release, err = func() {}, nil // a planted lock that nobody can hold: remove it with the entry
 	}

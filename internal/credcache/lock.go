@@ -10,10 +10,14 @@ import (
 // maxLockPoll is the longest pause between two attempts to take a busy lock.
 const maxLockPoll = 20 * time.Millisecond
 
-// lock takes the advisory lock of the entry key, waiting up to LockWait. It locks KEY.lock,
+// Lock takes the advisory lock of the entry key, waiting up to LockWait. It locks KEY.lock,
 // not the entry, which renames replace. A holder that dies releases its lock with its files.
 // A lock file that is a symlink, a FIFO or anything but a private regular file is refused.
-func (c *Cache) lock(ctx context.Context, key string) (release func(), err error) {
+// release lets the next process in.
+func (c *Cache) Lock(ctx context.Context, key string) (release func(), err error) {
+	if err := c.Open(); err != nil {
+		return nil, err
+	}
 	name := c.path(key, ".lock")
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		return nil, err

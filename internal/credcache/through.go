@@ -68,7 +68,7 @@ func (c *Cache) Through(ctx context.Context, l Lookup, fetch func() (Entry, erro
 	if e, ok := c.load(l.Key); ok && e.HasCredentials() && l.Fresh(e) {
 		return e, true, nil
 	}
-	release, err := c.lock(ctx, l.Key)
+	release, err := c.Lock(ctx, l.Key)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Entry{}, false, ctx.Err()
@@ -126,7 +126,7 @@ func (c *Cache) Remove(ctx context.Context, key string) error {
 	if !c.usable() {
 		return nil
 	}
-	release, err := c.lock(ctx, key)
+	release, err := c.Lock(ctx, key)
 	if err != nil {
 		return err
 	}
