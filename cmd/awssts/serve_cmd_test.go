@@ -67,7 +67,9 @@ func fetch(t *testing.T, url, token string) (int, string) {
 		return 0, err.Error()
 	}
 	defer resp.Body.Close()
-	var c struct{ AccessKeyID string `json:"AccessKeyId"` }
+	var c struct {
+		AccessKeyID string `json:"AccessKeyId"`
+	}
 	json.NewDecoder(resp.Body).Decode(&c)
 	return resp.StatusCode, c.AccessKeyID
 }
@@ -198,4 +200,38 @@ func TestAWSCLI_ServeBackground_Moto(t *testing.T) {
 		t.Fatalf("%v: %s", err, stderr.String())
 	}
 	callerARN(t, string(out))
+}
+
+// serve logs each renewal in one line at Info with the time remaining and no secret, and
+// answers /healthz without the token with the remaining seconds.
+func TestServe_RenewalLogAndHealthz(t *testing.T) {
+	localSTS(t)
+	cmd := command(t, "serve", "--role-arn", roleARN)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	url, _ := endpoint(t, untilToken(t, out))
+	resp, err := http.Get(strings.TrimSuffix(url, "/credentials") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	left, err := strconv.Atoi(string(body))
+	if resp.StatusCode != http.StatusOK || err != nil || left < 3500 || left > 3600 {
+		t.Errorf("GET /healthz: %d %q, want 200 and about 3600 seconds alone", resp.StatusCode, body)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	log := stderr.String()
+	if strings.Count(log, "\n") != 1 || !strings.Contains(log, "level=INFO") || !strings.Contains(log, "renewed credentials") ||
+		!regexp.MustCompile(`remaining=(59m5\d|1h0m0)s`).MatchString(log) || strings.Contains(log, "must-not-leak") {
+		t.Errorf("stderr %q: want one Info line of the renewal with the time remaining", log)
+	}
 }
