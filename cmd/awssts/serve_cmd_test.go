@@ -43,6 +43,23 @@ func endpoint(t *testing.T, out string) (url, token string) {
 	return m[1], m[2]
 }
 
+// startServe runs serve in the foreground and reads its endpoint.
+func startServe(t *testing.T) (cmd *exec.Cmd, stderr *strings.Builder, url, token string) {
+	t.Helper()
+	cmd = command(t, "serve", "--role-arn", roleARN)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr = new(strings.Builder)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	url, token = endpoint(t, untilToken(t, out))
+	return cmd, stderr, url, token
+}
+
 // untilToken reads serve's output up to its last line, the token's.
 func untilToken(t *testing.T, out io.Reader) string {
 	t.Helper()
@@ -78,17 +95,7 @@ func fetch(t *testing.T, url, token string) (int, string) {
 // SIGTERM stops it cleanly.
 func TestServe_Foreground_ServesUntilSIGTERM(t *testing.T) {
 	srv := localSTS(t)
-	cmd := command(t, "serve", "--role-arn", roleARN)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	url, token := endpoint(t, untilToken(t, out))
+	cmd, stderr, url, token := startServe(t)
 	if code, key := fetch(t, url, token); code != http.StatusOK || !strings.HasPrefix(key, "ASIA") {
 		t.Errorf("GET with the token: %d %s, want 200 and the role's key", code, key)
 	}
@@ -206,17 +213,7 @@ func TestAWSCLI_ServeBackground_Moto(t *testing.T) {
 // answers /healthz without the token with the remaining seconds.
 func TestServe_RenewalLogAndHealthz(t *testing.T) {
 	localSTS(t)
-	cmd := command(t, "serve", "--role-arn", roleARN)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	url, _ := endpoint(t, untilToken(t, out))
+	cmd, stderr, url, _ := startServe(t)
 	resp, err := http.Get(strings.TrimSuffix(url, "/credentials") + "/healthz")
 	if err != nil {
 		t.Fatal(err)
