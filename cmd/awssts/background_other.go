@@ -2,14 +2,18 @@
 
 package main
 
-import "context"
+import (
+	"context"
+	"flag"
+	"net"
+)
 
 const detachedVariable = "AWSSTS_SERVE_DETACHED"
 
-func startDetached([]string, string, string) ([]string, int, error) {
-	return nil, 0, usagef("--background needs a Unix system: run awssts serve in a terminal of its own")
+func startDetached(*flag.FlagSet, *commonFlags, net.Listener, string, *endpointFiles, string) (int, error) {
+	return 0, usagef("--background needs a Unix system: run awssts serve in a terminal of its own")
 }
 
-func serveDetached(context.Context, *commonFlags, streams) error {
+func serveDetached(context.Context, streams) error {
 	return usagef("--background needs a Unix system")
 }

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // roleCredentials is what export, exec and serve build from the flags: the role's Provider,
@@ -18,16 +17,9 @@ import (
 type roleCredentials struct {
 	*awssts.Provider
 	cfg     aws.Config
+	src     credcache.Source
 	session *awssts.Provider
 	prompt  *mfaPrompt
-}
-
-// Started says that a child or the server now owns stdin: MFA codes come from the terminal
-// only.
-func (r *roleCredentials) Started() {
-	if r.prompt != nil {
-		r.prompt.Started()
-	}
 }
 
 // Close ends any MFA prompt, then stops the Providers' goroutines.
@@ -45,7 +37,8 @@ func (r *roleCredentials) Close() error {
 // build turns the flags into the role's Provider. Its STS client goes through the cache
 // unless --no-cache; with --mfa-serial it signs with an MFA session, cached the same way.
 // Bad flags are usageErrors; nothing here calls STS. long is for exec --serve and serve,
-// which run on: prefetch keeps their credentials fresh, and failures are logged on stderr.
+// which run on: prefetch keeps their credentials fresh, each renewal is logged at Info and
+// failures at Warn on stderr.
 func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCredentials, error) {
 	opts, mfaDuration, err := c.options()
 	if err != nil {
@@ -55,28 +48,32 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 	if long {
 		opts.Logger = slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	src, err := findSource(c.profile)
+	src, err := credcache.Identify(ctx, c.profile)
 	if err != nil {
 		return nil, err
 	}
 	if err := guard(src); err != nil {
 		return nil, err
 	}
-	cfg, full, err := c.loadConfig(ctx)
+	cfg, full, err := c.loadConfig(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	var store *cache
-	if !c.noCache {
-		store = newCache(func(format string, args ...any) { fmt.Fprintf(s.errOut, "awssts: cache: "+format+"\n", args...) })
+	endpoint, err := checkEndpoint(cfg)
+	if err != nil {
+		return nil, err
 	}
-	endpoint := aws.ToString(sts.NewFromConfig(cfg).Options().BaseEndpoint)
-	key := cacheKey{Source: src.id, Region: cfg.Region, Endpoint: endpoint, MFASerial: c.mfaSerial}
+	var store *credcache.Cache
+	if !c.noCache {
+		store = newCache(s)
+	}
+	key := credcache.Key{Source: src.ID, Endpoint: endpoint, MFASerial: c.mfaSerial}
 
-	r := &roleCredentials{cfg: cfg}
+	r := &roleCredentials{cfg: cfg, src: src}
 	var roleClient stscreds.AssumeRoleAPIClient = newLazySTS(full, nil)
+	var session *cachedSession
 	if c.mfaSerial != "" {
-		r.prompt = newMFAPrompt(c.mfaSerial, s)
+		r.prompt = newMFAPrompt(c.mfaSerial, c.startHint(), s)
 		r.session, err = awssts.NewSessionToken(newLazySTS(full, nil), func(o *awssts.Options) {
 			o.Duration, o.ExpiryWindow, o.Logger = mfaDuration, awssts.DefaultExpiryWindow, opts.Logger
 			o.SerialNumber, o.TokenProvider = aws.String(c.mfaSerial), r.prompt.code
@@ -84,15 +81,29 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 		if err != nil {
 			return nil, namedFlag(err, sessionFlags)
 		}
+		// Session tokens are not regional: the key has the endpoint only when it is set.
 		sk := key
 		sk.Action, sk.Duration = "GetSessionToken", mfaDuration
-		roleClient = newLazySTS(full, &cachedSession{p: r.session, cache: store, key: sk.hash(), serial: c.mfaSerial, window: awssts.DefaultExpiryWindow})
+		if cfg.BaseEndpoint == nil && !endpointVariableSet() {
+			sk.Endpoint = ""
+		}
+		session = &cachedSession{p: r.session, cache: store, key: sk.Hash(), serial: c.mfaSerial, window: awssts.DefaultExpiryWindow}
+		roleClient = newLazySTS(full, session)
 	}
 	if store != nil {
 		rk := key
+		rk.Region = cfg.Region
 		rk.Action, rk.RoleARN, rk.Duration, rk.SessionPrefix = "AssumeRole", c.roleARN, opts.Duration, opts.RoleSessionNamePrefix
 		rk.ExternalID, rk.Policy, rk.SourceIdentity = aws.ToString(opts.ExternalID), aws.ToString(opts.Policy), aws.ToString(opts.SourceIdentity)
-		roleClient = &cachedAssumeRole{client: roleClient, cache: store, key: rk.hash(), window: opts.ExpiryWindow}
+		cached := &cachedAssumeRole{client: roleClient, cache: store, key: rk.Hash(), window: opts.ExpiryWindow}
+		if session != nil {
+			cached.refused = session.forget
+		}
+		roleClient = cached
+	}
+	if long {
+		roleClient = renewalLog{client: roleClient, roleARN: c.roleARN,
+			logger: slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	}
 	if r.Provider, err = awssts.New(roleClient, c.roleARN, func(o *awssts.Options) { *o = opts }); err != nil {
 		if r.session != nil {
@@ -104,12 +115,23 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 }
 
 // options checks the flags that need no configuration and turns them into the role's
-// Options, and the MFA session's duration.
+// Options, and the MFA session's duration. The role ARN and the policy come first: they
+// are the inputs that could be large.
 func (c *commonFlags) options() (awssts.Options, time.Duration, error) {
-	if c.roleARN == "" {
-		return awssts.Options{}, 0, usagef("--role-arn is required")
+	if err := checkRoleARN(c.roleARN); err != nil {
+		return awssts.Options{}, 0, err
 	}
 	opts := awssts.Options{RoleSessionNamePrefix: c.sessionPrefix, Duration: awssts.DefaultDuration}
+	if c.policy != "" {
+		p, err := readPolicy(c.policy)
+		if err != nil {
+			return awssts.Options{}, 0, err
+		}
+		opts.Policy = aws.String(p)
+	}
+	if err := checkRegion("--region", c.region); c.region != "" && err != nil {
+		return awssts.Options{}, 0, err
+	}
 	if opts.RoleSessionNamePrefix == "" {
 		opts.RoleSessionNamePrefix = awssts.DefaultRoleSessionNamePrefix
 	}
@@ -122,13 +144,6 @@ func (c *commonFlags) options() (awssts.Options, time.Duration, error) {
 	opts.ExpiryWindow = refreshWindow(opts.Duration)
 	opts.ExternalID = optional(c.externalID)
 	opts.SourceIdentity = optional(c.sourceIdentity)
-	if c.policy != "" {
-		p, err := readPolicy(c.policy)
-		if err != nil {
-			return awssts.Options{}, 0, err
-		}
-		opts.Policy = aws.String(p)
-	}
 	mfaDuration := awssts.DefaultSessionTokenDuration
 	switch {
 	case c.mfaDuration != "" && c.mfaSerial == "":

@@ -2,17 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
+	"time"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 const cacheUsage = `Usage: awssts cache clear [--role-arn ARN]
 
-Deletes cached credentials: every entry, MFA sessions included, or with --role-arn the
-entries of that role only. Each entry is deleted under its lock, so a process renewing it
+Deletes cached credentials: every entry, MFA sessions included, and the temporary files
+a crash may have left (they hold secrets), or with --role-arn the entries of that role
+only. Each entry is deleted under its lock, so a process renewing it
 finishes first. The cache is $AWSSTS_CACHE_DIR, or else awssts in the user cache directory
 (~/.cache/awssts on Linux, ~/Library/Caches/awssts on macOS, %LocalAppData%\awssts on
 Windows).
@@ -36,47 +37,24 @@ func runCache(ctx context.Context, args []string, s streams) error {
 	if fs.NArg() > 0 {
 		return usagef("cache clear takes no arguments, got %q", fs.Arg(0))
 	}
-	c := newCache(func(format string, args ...any) { fmt.Fprintf(s.errOut, "awssts: cache: "+format+"\n", args...) })
-	if err := c.open(); err != nil {
-		return err
-	}
-	n, err := c.clear(ctx, *roleARN)
-	if n > 0 || err == nil {
-		fmt.Fprintf(s.out, "removed %d cache entries from %s\n", n, c.dir)
+	c := newCache(s)
+	n, temps, err := c.Clear(ctx, *roleARN)
+	switch {
+	case n == 0 && temps == 0 && err != nil:
+	case temps > 0:
+		fmt.Fprintf(s.out, "removed %d cache entries and %d temporary files from %s\n", n, temps, c.Dir())
+	default:
+		fmt.Fprintf(s.out, "removed %d cache entries from %s\n", n, c.Dir())
 	}
 	return err
 }
 
-// clear deletes the entries of roleARN, or all when it is "", each with its lock file, while
-// it holds the lock; a process waiting on that lock then takes a new one.
-func (c *cache) clear(ctx context.Context, roleARN string) (removed int, err error) {
-	keys, err := c.keys()
-	if err != nil {
-		return 0, err
-	}
-	for _, key := range keys {
-		release, err := c.lock(ctx, key)
-		if err != nil {
-			return removed, err
-		}
-		if roleARN != "" {
-			if e, ok := c.load(key); !ok || e.RoleARN != roleARN {
-				release()
-				continue
-			}
-		}
-		err = os.Remove(c.path(key, ".json"))
-		if err == nil {
-			removed++
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		os.Remove(c.path(key, ".lock")) // Windows keeps a file that is open; it is harmless
-		release()
-		if err != nil {
-			return removed, err
-		}
-	}
-	return removed, nil
+// lockWait is how long a process waits for another's lock on an entry; 0 means a minute.
+var lockWait time.Duration
+
+// newCache is the user's cache, with its warnings on stderr.
+func newCache(s streams) *credcache.Cache {
+	c := credcache.New(func(format string, args ...any) { fmt.Fprintf(s.errOut, "awssts: cache: "+format+"\n", args...) })
+	c.LockWait = lockWait
+	return c
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 const otherRole = "arn:aws:iam::123456789012:role/other"
@@ -17,7 +19,7 @@ func TestCacheClear_OneRoleThenAll(t *testing.T) {
 	if code, _, stderr := runCLI(t, "", "export", "--role-arn", otherRole); code != 0 {
 		t.Fatal(stderr)
 	}
-	dir := os.Getenv(cacheDirVariable)
+	dir := os.Getenv(credcache.DirVariable)
 	code, stdout, stderr := runCLI(t, "", "cache", "clear", "--role-arn", roleARN)
 	if code != 0 || stdout != "removed 1 cache entries from "+dir+"\n" || stderr != "" {
 		t.Errorf("cache clear --role-arn: exit %d, stdout %q, stderr %q", code, stdout, stderr)

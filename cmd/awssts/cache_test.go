@@ -12,6 +12,8 @@ import (
 
 	"github.com/awssts/awssts"
 	"github.com/awssts/awssts/ststest"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // assumeRoles counts the AssumeRole calls srv received.
@@ -28,7 +30,7 @@ func assumeRoles(srv *ststest.Server) int {
 // entryFiles lists the entries in the test's cache directory.
 func entryFiles(t *testing.T) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(os.Getenv(cacheDirVariable), "*.json"))
+	names, err := filepath.Glob(filepath.Join(os.Getenv(credcache.DirVariable), "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func accessKey(t *testing.T, processJSON string) string {
 func TestCache_SecondExportIsAHit(t *testing.T) {
 	srv := localSTS(t)
 	dir := filepath.Join(t.TempDir(), "made-by-awssts")
-	t.Setenv(cacheDirVariable, dir)
+	t.Setenv(credcache.DirVariable, dir)
 	first, _ := exportOK(t)
 	second, stderr := exportOK(t)
 	if n := assumeRoles(srv); n != 1 {
@@ -122,7 +124,7 @@ func TestCache_BadEntryIsReplaced(t *testing.T) {
 	for name, damage := range map[string]func(valid []byte) []byte{
 		"corrupt":   func([]byte) []byte { return []byte("SECRET-GARBAGE{{{") },
 		"truncated": func(b []byte) []byte { return b[:len(b)/2] },
-		"foreign":   func(b []byte) []byte { return []byte(strings.Replace(string(b), `"Version":1`, `"Version":99`, 1)) },
+		"foreign":   func(b []byte) []byte { return []byte(strings.Replace(string(b), `"Version":2`, `"Version":99`, 1)) },
 		"other key": func(b []byte) []byte { return []byte(strings.Replace(string(b), `"Key":"`, `"Key":"0`, 1)) },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -159,7 +161,7 @@ func TestCache_NoCache_NeitherReadsNorWrites(t *testing.T) {
 	if n := assumeRoles(srv); n != 3 || accessKey(t, first) == accessKey(t, second) {
 		t.Errorf("%d AssumeRole calls, want 3: --no-cache must call STS each time", n)
 	}
-	t.Setenv(cacheDirVariable, t.TempDir())
+	t.Setenv(credcache.DirVariable, t.TempDir())
 	exportOK(t, "--no-cache")
 	if files := entryFiles(t); len(files) != 0 {
 		t.Errorf("--no-cache wrote %v", files)
@@ -182,7 +184,7 @@ func TestCache_ExpiryOnThisClock(t *testing.T) {
 		t.Errorf("Expiration %s is %v after the call, want the duration on this machine's clock", p1.Expiration, d)
 	}
 	b, err := os.ReadFile(entryFiles(t)[0])
-	var e entry
+	var e credcache.Entry
 	if err == nil {
 		err = json.Unmarshal(b, &e)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // A directory that others may write to, or that another user owns, is not used: a warning,
@@ -24,7 +26,7 @@ func TestCache_UnsafeDirectory_RunsUncached(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := localSTS(t)
 			dir := tc.dir(t)
-			t.Setenv(cacheDirVariable, dir)
+			t.Setenv(credcache.DirVariable, dir)
 			_, stderr := exportOK(t)
 			_, stderr2 := exportOK(t)
 			if !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "running without the cache") || stderr2 != stderr {

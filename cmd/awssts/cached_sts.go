@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // staleMargin is how close to their real expiry cached credentials may still be served when
@@ -26,9 +27,12 @@ const staleMargin = time.Minute
 // one call per renewal.
 type cachedAssumeRole struct {
 	client stscreds.AssumeRoleAPIClient
-	cache  *cache
+	cache  *credcache.Cache
 	key    string
 	window time.Duration // the entry is fresh while more than this before its real expiry
+	// refused runs after STS refused the call, with its error: the MFA session that signed
+	// it is then dropped too.
+	refused func(error)
 
 	mu     sync.Mutex
 	served string // the access key ID last handed to the Provider
@@ -41,22 +45,27 @@ func (c *cachedAssumeRole) AssumeRole(ctx context.Context, in *sts.AssumeRoleInp
 	held := c.served
 	c.mu.Unlock()
 	var out *sts.AssumeRoleOutput
-	e, hit, err := c.cache.through(ctx, lookup{
-		key: c.key,
+	roleARN := aws.ToString(in.RoleArn)
+	e, hit, err := c.cache.Through(ctx, credcache.Lookup{
+		Key: c.key,
 		// The Provider calls again only when it wants credentials other than those it holds.
-		fresh:  func(e entry) bool { return e.AccessKeyID != held && e.remaining(time.Now()) > c.window },
-		usable: func(e entry) bool { return held == "" && e.remaining(time.Now()) > staleMargin },
-	}, func() (entry, error) {
+		Fresh:  func(e credcache.Entry) bool { return e.AccessKeyID != held && e.Remaining(time.Now()) > c.window },
+		Usable: func(e credcache.Entry) bool { return held == "" && e.Remaining(time.Now()) > staleMargin },
+		About:  credcache.Entry{Action: "AssumeRole", RoleARN: roleARN},
+	}, func() (credcache.Entry, error) {
 		var err error
 		if out, err = c.client.AssumeRole(ctx, in, optFns...); err != nil {
-			return entry{}, err
+			return credcache.Entry{}, err
 		}
-		return assumeRoleEntry(out, aws.ToString(in.RoleArn))
+		return assumeRoleEntry(out, roleARN)
 	})
 	switch {
 	case errors.Is(err, errIncomplete):
 		return out, nil // the Provider explains what is missing
 	case err != nil:
+		if c.refused != nil && credcache.IsRefusal(err) {
+			c.refused(err)
+		}
 		return nil, err
 	}
 	c.mu.Lock()
@@ -72,12 +81,12 @@ func (c *cachedAssumeRole) AssumeRole(ctx context.Context, in *sts.AssumeRoleInp
 	}, nil
 }
 
-func assumeRoleEntry(out *sts.AssumeRoleOutput, roleARN string) (entry, error) {
+func assumeRoleEntry(out *sts.AssumeRoleOutput, roleARN string) (credcache.Entry, error) {
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.Expiration == nil {
-		return entry{}, errIncomplete
+		return credcache.Entry{}, errIncomplete
 	}
-	e := entry{Action: "AssumeRole", RoleARN: roleARN, AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
+	e := credcache.Entry{Action: "AssumeRole", RoleARN: roleARN, AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
 		SessionToken: aws.ToString(c.SessionToken), Expiration: onThisClock(*c.Expiration, out.ResultMetadata)}
 	if u := out.AssumedRoleUser; u != nil {
 		e.AssumedRoleUser = aws.ToString(u.Arn)

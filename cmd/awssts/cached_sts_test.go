@@ -11,21 +11,28 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/awssts/awssts"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // failingSTS wraps fakeSTS and fails while down is set.
 type failingSTS struct {
 	fakeSTS
-	mu   sync.Mutex
-	down bool
+	mu     sync.Mutex
+	down   bool
+	refuse string // an STS error code that refuses the source
 }
 
 func (f *failingSTS) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, o ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	f.mu.Lock()
-	down := f.down
+	down, refuse := f.down, f.refuse
 	f.mu.Unlock()
+	if refuse != "" {
+		return nil, &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithy.GenericAPIError{Code: refuse, Message: "refused"}}
+	}
 	if down {
 		return nil, errors.New("api error ServiceUnavailable: STS is down")
 	}
@@ -42,8 +49,8 @@ func (f *failingSTS) calls() int {
 // client goes through the cache, here of the test's directory.
 func process(t *testing.T, client *failingSTS, warnings *[]string, prefetch bool) *awssts.Provider {
 	t.Helper()
-	c := newCache(func(format string, args ...any) { *warnings = append(*warnings, fmt.Sprintf(format, args...)) })
-	cached := &cachedAssumeRole{client: client, cache: c, key: cacheKey{RoleARN: roleARN}.hash(), window: serveWindow}
+	c := credcache.New(func(format string, args ...any) { *warnings = append(*warnings, fmt.Sprintf(format, args...)) })
+	cached := &cachedAssumeRole{client: client, cache: c, key: credcache.Key{RoleARN: roleARN}.Hash(), window: serveWindow}
 	p, err := awssts.New(cached, roleARN, func(o *awssts.Options) { o.Duration, o.ExpiryWindow, o.Prefetch = time.Hour, serveWindow, prefetch })
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +62,7 @@ func process(t *testing.T, client *failingSTS, warnings *[]string, prefetch bool
 // Credentials are served from the cache while they are more than the window (16 min for an
 // hour) from their real expiry, and renewed from then on.
 func TestCachedAssumeRole_ServesUntilTheWindow(t *testing.T) {
-	t.Setenv(cacheDirVariable, t.TempDir())
+	t.Setenv(credcache.DirVariable, t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		sts := &failingSTS{}
 		var warnings []string
@@ -82,7 +89,7 @@ func TestCachedAssumeRole_ServesUntilTheWindow(t *testing.T) {
 // Two long-running processes share each renewal: the one whose prefetch comes first calls
 // STS, and the other's prefetch takes its entry rather than the credentials it holds.
 func TestCachedAssumeRole_PrefetchesShareOneCall(t *testing.T) {
-	t.Setenv(cacheDirVariable, t.TempDir())
+	t.Setenv(credcache.DirVariable, t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		sts := &failingSTS{}
 		var warnings []string
@@ -108,7 +115,7 @@ func TestCachedAssumeRole_PrefetchesShareOneCall(t *testing.T) {
 // When STS fails, a new process is served the cached credentials while they are more than a
 // minute from expiry, with a warning; after that it gets the error.
 func TestCachedAssumeRole_StaleOnFailure(t *testing.T) {
-	t.Setenv(cacheDirVariable, t.TempDir())
+	t.Setenv(credcache.DirVariable, t.TempDir())
 	synctest.Test(t, func(t *testing.T) {
 		sts := &failingSTS{}
 		var warnings []string
@@ -127,4 +134,32 @@ func TestCachedAssumeRole_StaleOnFailure(t *testing.T) {
 			t.Errorf("STS down, under 1 min before expiry: %v, want the STS error", err)
 		}
 	})
+}
+
+// A refusal from STS is not an outage: the cached credentials of that source are not served,
+// however long they would last, and the entry is removed.
+func TestCachedAssumeRole_RefusalIsNeverStale(t *testing.T) {
+	for _, code := range []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidIdentityToken", "ExpiredTokenException", "AccessDenied"} {
+		t.Run(code, func(t *testing.T) {
+			t.Setenv("AWSSTS_CACHE_DIR", t.TempDir())
+			synctest.Test(t, func(t *testing.T) {
+				sts := &failingSTS{}
+				var warnings []string
+				if _, err := process(t, sts, &warnings, false).Retrieve(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				sts.refuse = code
+				time.Sleep(time.Hour - serveWindow + time.Second) // due for renewal, usable for 15 min
+				if c, err := process(t, sts, &warnings, false).Retrieve(t.Context()); err == nil || !strings.Contains(err.Error(), code) {
+					t.Errorf("after %s: %s, %v; want the refusal", code, c.AccessKeyID, err)
+				}
+				if files := entryFiles(t); len(files) != 0 {
+					t.Errorf("entries %v left after %s", files, code)
+				}
+				if len(warnings) != 0 {
+					t.Errorf("warnings %q", warnings)
+				}
+			})
+		})
+	}
 }

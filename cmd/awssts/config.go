@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // caBundleVariable names a PEM file of extra root CAs, which config.LoadDefaultConfig reads
@@ -19,12 +21,12 @@ const caBundleVariable = "AWS_CA_BUNDLE"
 // loadConfig loads the SDK configuration of the source. The first result is for what a
 // cache hit needs, the region and the STS endpoint, and is loaded without AWS_CA_BUNDLE;
 // full loads everything, the CA bundle included, once, for the first STS call.
-func (c *commonFlags) loadConfig(ctx context.Context) (aws.Config, func() (aws.Config, error), error) {
+func (c *commonFlags) loadConfig(ctx context.Context, src credcache.Source) (aws.Config, func() (aws.Config, error), error) {
 	bundle := os.Getenv(caBundleVariable)
 	if bundle != "" {
 		os.Unsetenv(caBundleVariable)
 	}
-	cfg, err := c.loadAll(ctx)
+	cfg, err := c.loadAll(ctx, src)
 	if bundle != "" {
 		os.Setenv(caBundleVariable, bundle) // before any credential_process or child inherits the environment
 	}
@@ -36,13 +38,17 @@ func (c *commonFlags) loadConfig(ctx context.Context) (aws.Config, func() (aws.C
 	}
 	full := func() (aws.Config, error) { return cfg, nil }
 	if bundle != "" {
-		full = sync.OnceValues(func() (aws.Config, error) { return c.loadAll(ctx) })
+		full = sync.OnceValues(func() (aws.Config, error) { return c.loadAll(ctx, src) })
 	}
 	return cfg, full, nil
 }
 
-func (c *commonFlags) loadAll(ctx context.Context) (aws.Config, error) {
-	var load []func(*config.LoadOptions) error
+// loadAll loads the configuration from the shared files that src covers, so that the SDK
+// reads the identity the cache key was made of.
+func (c *commonFlags) loadAll(ctx context.Context, src credcache.Source) (aws.Config, error) {
+	load := []func(*config.LoadOptions) error{
+		config.WithSharedConfigFiles(src.ConfigFiles), config.WithSharedCredentialsFiles(src.CredentialsFiles),
+	}
 	if c.profile != "" {
 		load = append(load, config.WithSharedConfigProfile(c.profile))
 	}

@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/internal/credserver"
 )
 
 const execUsage = `Usage: awssts exec [--serve] --role-arn ARN [flags] -- CMD [ARGS...]
@@ -25,7 +27,10 @@ are not passed on.
 With --serve, CMD gets no keys: it gets AWS_CONTAINER_CREDENTIALS_FULL_URI and
 AWS_CONTAINER_AUTHORIZATION_TOKEN instead, and every AWS SDK and the AWS CLI fetch
 credentials from a loopback endpoint that prefetch keeps fresh, so CMD may run longer
-than one session lasts.
+than one session lasts. Its AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and BOTO_CONFIG
+name copies of the shared files without credentials, regions and other settings kept, so
+that no profile's keys win over the endpoint. Each renewal is one line on stderr. On
+Linux, CMD gets SIGTERM if awssts dies.
 
 Examples:
   awssts exec --role-arn arn:aws:iam::123456789012:role/app -- aws s3 ls
@@ -69,15 +74,19 @@ func runExec(ctx context.Context, args []string, s streams) error {
 
 	env := append(withoutSource(os.Environ()), "AWS_REGION="+r.cfg.Region, "AWS_DEFAULT_REGION="+r.cfg.Region)
 	if *serve {
-		srv, err := serveCredentials(r.Provider, "127.0.0.1:0")
+		files, err := newEndpointFiles(r.src)
 		if err != nil {
 			return err
 		}
+		defer files.Remove()
+		ln, err := listenLoopback("127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := credserver.Serve(ln, r.Provider, credserver.NewToken(), credserver.Options{})
 		defer srv.Close()
-		env = append(env, srv.env()...)
-		r.Started()
-		return runChild(fs.Args(), env, s) // then Close ends any prompt still asking for a code
-
+		env = append(without(env, shadowingVariables...), files.vars()...)
+		return runChild(fs.Args(), append(env, srv.Env()...), s) // then Close ends any prompt still asking for a code
 	}
 	creds.Expires = realExpiry(r.Provider, creds)
 	return replaceProcess(fs.Args(), append(env, awssts.Env(creds, "")...), s)
@@ -103,6 +112,10 @@ func without(environ []string, names ...string) []string {
 func runChild(argv []string, env []string, s streams) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, s.in, s.out, s.errOut
+	cmd.SysProcAttr = childAttr()
+	// The parent-death signal follows the thread that started the child: keep it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)

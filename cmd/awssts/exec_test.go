@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awssts/awssts/ststest"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // helperProcess lets the test binary stand in for exec's child: AWSSTS_TEST_CHILD says what
@@ -54,11 +56,8 @@ func helperProcess() bool {
 			<-sigs
 		}
 	case "lock": // holds the lock of one cache entry until it is killed
-		c := newCache(func(string, ...any) {})
-		if !c.usable() {
-			os.Exit(3)
-		}
-		if _, err := c.lock(context.Background(), os.Getenv("AWSSTS_TEST_LOCK_KEY")); err != nil {
+		c := credcache.New(func(string, ...any) {})
+		if _, err := c.Lock(context.Background(), os.Getenv("AWSSTS_TEST_LOCK_KEY")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/internal/credserver"
 )
 
 const exportUsage = `Usage: awssts export --format FORMAT --role-arn ARN [flags]
@@ -56,6 +57,26 @@ var shells = map[string]func(io.Writer, []string) error{
 	"fish":          assignments("set -gx %s %s\n", fishQuote),
 	"powershell":    assignments("$Env:%s=%s\n", powershellQuote),
 	"windows-cmd":   assignments("set %s=%s\n", cmdQuote),
+}
+
+// unsets print the removal of environment variables in the syntax of each shell --format.
+var unsets = map[string]func(io.Writer, []string) error{
+	"env":           unsetLines("unset %s\n"),
+	"env-no-export": unsetLines("%s=\n"),
+	"fish":          unsetLines("set -e %s\n"),
+	"powershell":    unsetLines("Remove-Item Env:%s -ErrorAction SilentlyContinue\n"),
+	"windows-cmd":   unsetLines("set %s=\n"),
+}
+
+func unsetLines(line string) func(io.Writer, []string) error {
+	return func(w io.Writer, names []string) error {
+		var b strings.Builder
+		for _, n := range names {
+			fmt.Fprintf(&b, line, n)
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 }
 
 // formats renders credentials, with Expires set to the real expiry, in each --format: the
@@ -103,10 +124,7 @@ func runExport(ctx context.Context, args []string, s streams) error {
 // realExpiry is the STS expiry of creds. Retrieve reports when they will be refreshed; Stats
 // has the real time, and the key ID tells whether both describe the same credentials.
 func realExpiry(p *awssts.Provider, creds aws.Credentials) time.Time {
-	if st := p.Stats(); st.AccessKeyID == creds.AccessKeyID {
-		return st.Expiration
-	}
-	return creds.Expires
+	return credserver.RealExpiry(p, creds)
 }
 
 func expiration(c aws.Credentials) string {

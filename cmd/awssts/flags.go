@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // commonFlags are the flags export, exec and serve share.
@@ -28,10 +28,10 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.sessionPrefix, "session-prefix", "", "session name prefix; the Unix time follows it (default "+awssts.DefaultRoleSessionNamePrefix+")")
 	fs.StringVar(&c.externalID, "external-id", "", "external ID the role's trust policy asks for")
 	fs.StringVar(&c.sourceIdentity, "source-identity", "", "source identity to set on the session")
-	fs.StringVar(&c.mfaSerial, "mfa-serial", "", "MFA device ARN: one code, read from the terminal or else stdin, starts an MFA session that the role is assumed with")
+	fs.StringVar(&c.mfaSerial, "mfa-serial", "", "MFA device ARN: one code, read from the terminal, starts an MFA session that the role is assumed with")
 	fs.StringVar(&c.mfaDuration, "mfa-duration", "", "MFA session duration, 900s to 36h (default "+awssts.DefaultSessionTokenDuration.String()+"); needs --mfa-serial")
 	fs.StringVar(&c.policy, "policy", "", "session policy as JSON, or @FILE to read it from a file")
-	fs.BoolVar(&c.noCache, "no-cache", false, "neither read nor write the credential cache ($"+cacheDirVariable+", else the user cache directory)")
+	fs.BoolVar(&c.noCache, "no-cache", false, "neither read nor write the credential cache ($"+credcache.DirVariable+", else the user cache directory)")
 }
 
 // serveWindow is the ExpiryWindow when the Duration allows it, and how long before the real
@@ -86,18 +86,6 @@ func parseDuration(name, v, limits string) (time.Duration, error) {
 		return 0, usagef("%s %q: want seconds (3600) or a Go duration (1h), %s", name, v, limits)
 	}
 	return d, nil
-}
-
-func readPolicy(v string) (string, error) {
-	name, isFile := strings.CutPrefix(v, "@")
-	if !isFile {
-		return v, nil
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return "", usagef("--policy %s: %v", v, err)
-	}
-	return string(b), nil
 }
 
 func optional(v string) *string {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // shortLockWait makes a waiter give up after d.
@@ -34,11 +36,8 @@ func entryKey(t *testing.T) string {
 // flock treats as another holder, until the test ends; and makes waiters give up after 50 ms.
 func holdLock(t *testing.T, key string) {
 	t.Helper()
-	c := newCache(func(string, ...any) {})
-	if !c.usable() {
-		t.Fatal(c.err)
-	}
-	release, err := c.lock(t.Context(), key)
+	c := credcache.New(func(string, ...any) {})
+	release, err := c.Lock(t.Context(), key)
 	if err != nil {
 		t.Fatal(err)
 	}

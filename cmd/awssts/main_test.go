@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 func TestMain(m *testing.M) {
@@ -43,7 +44,7 @@ func isolate(t *testing.T) {
 		"AWS_ENDPOINT_URL_STS":        "http://127.0.0.1:1",
 		"AWS_MAX_ATTEMPTS":            "1",
 		"AWS_CA_BUNDLE":               "",
-		cacheDirVariable:              t.TempDir(),
+		credcache.DirVariable:         t.TempDir(),
 		guardVariable:                 "",
 	} {
 		t.Setenv(k, v)
@@ -138,19 +139,5 @@ func TestSTSFailure_Exit1_NamesTheError(t *testing.T) {
 	}
 	if strings.Contains(stderr, "must-not-leak") {
 		t.Errorf("stderr leaks the source secret: %q", stderr)
-	}
-}
-
-// Without a terminal the MFA code comes from stdin, and only its line is consumed: the rest
-// stays for exec's child.
-func TestMFACode_FromStdin_LeavesTheRest(t *testing.T) {
-	openTTY = func() (io.ReadWriteCloser, error) { return nil, os.ErrNotExist }
-	t.Cleanup(func() { openTTY = defaultOpenTTY })
-	in := strings.NewReader("123456\nchild input\n")
-	var prompt bytes.Buffer
-	code, err := newMFAPrompt("arn:aws:iam::123456789012:mfa/bob", streams{in, io.Discard, &prompt}).code()
-	rest, _ := io.ReadAll(in)
-	if err != nil || code != "123456" || string(rest) != "child input\n" || !strings.Contains(prompt.String(), "mfa/bob") {
-		t.Errorf("code %q, err %v, left %q, prompt %q", code, err, rest, prompt.String())
 	}
 }

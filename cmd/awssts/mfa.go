@@ -14,31 +14,21 @@ var openTTY = defaultOpenTTY
 
 func defaultOpenTTY() (io.ReadWriteCloser, error) { return os.OpenFile("/dev/tty", os.O_RDWR, 0) }
 
-// mfaPrompt asks for the MFA code of the GetSessionToken that starts an MFA session: on the
-// terminal, or else on stdin, but stdin only until a child or the server starts, since from
-// then on stdin is not awssts's to read. After Stop a prompt gives up at once, so that
-// nothing holds awssts after its child has ended.
+// mfaPrompt asks for the MFA code of the GetSessionToken that starts an MFA session, on the
+// terminal only: stdin belongs to whoever runs awssts (a credential_process consumer's data,
+// or exec's child), never to the prompt. With no terminal it fails at once and says how to
+// start the session. After Stop a prompt gives up at once, so that nothing holds awssts
+// after its child has ended.
 type mfaPrompt struct {
 	serial string
-	in     io.Reader
-	errOut io.Writer
+	hint   string // the command that starts the MFA session from a terminal
 
-	mu       sync.Mutex
-	started  bool
 	stop     chan struct{}
 	stopOnce sync.Once
 }
 
-func newMFAPrompt(serial string, s streams) *mfaPrompt {
-	return &mfaPrompt{serial: serial, in: s.in, errOut: s.errOut, stop: make(chan struct{})}
-}
-
-// Started says that stdin now belongs to a child, or to nobody: later codes come from the
-// terminal only.
-func (m *mfaPrompt) Started() {
-	m.mu.Lock()
-	m.started = true
-	m.mu.Unlock()
+func newMFAPrompt(serial, hint string, _ streams) *mfaPrompt {
+	return &mfaPrompt{serial: serial, hint: hint, stop: make(chan struct{})}
 }
 
 // Stop makes a prompt in progress, and every later one, fail.
@@ -54,30 +44,23 @@ func (m *mfaPrompt) code() (string, error) {
 	default:
 	}
 	tty, err := openTTY()
-	if err == nil {
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			select {
-			case <-m.stop:
-				tty.Close() // ends the Read below
-			case <-done:
-			}
-		}()
-		defer tty.Close()
-		return m.ask(tty, tty)
+	if err != nil {
+		return "", fmt.Errorf("the MFA session for %s needs a code, and there is no terminal to ask for it on: start the session from a terminal first, with: %s", m.serial, m.hint)
 	}
-	m.mu.Lock()
-	started := m.started
-	m.mu.Unlock()
-	if started {
-		return "", fmt.Errorf("the MFA session has expired and there is no terminal to ask for a code on: run awssts again from a terminal")
-	}
-	return m.ask(m.in, m.errOut)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-m.stop:
+			tty.Close() // ends the Read below
+		case <-done:
+		}
+	}()
+	defer tty.Close()
+	return m.ask(tty, tty)
 }
 
-// ask prompts and reads one line a byte at a time, so that what follows the code on stdin
-// is left for exec's child.
+// ask prompts and reads one line.
 func (m *mfaPrompt) ask(in io.Reader, prompt io.Writer) (string, error) {
 	fmt.Fprintf(prompt, "MFA code for %s: ", m.serial)
 	var line []byte
@@ -101,4 +84,16 @@ func (m *mfaPrompt) ask(in io.Reader, prompt io.Writer) (string, error) {
 		}
 	}
 	return strings.TrimSpace(string(line)), nil
+}
+
+// startHint is the command that starts the MFA session these flags use, from a terminal.
+func (c *commonFlags) startHint() string {
+	h := "awssts export --format env --role-arn " + c.roleARN + " --mfa-serial " + c.mfaSerial
+	if c.profile != "" {
+		h += " --profile " + c.profile
+	}
+	if c.mfaDuration != "" {
+		h += " --mfa-duration " + c.mfaDuration
+	}
+	return h + " >/dev/null"
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/internal/credcache"
 	"github.com/awssts/awssts/ststest"
 )
 
@@ -45,19 +46,39 @@ func calls(srv *ststest.Server, action string) []ststest.Call {
 	return cs
 }
 
+// ttyAnswering gives awssts a terminal on which each prompt is answered with code; what
+// awssts writes there goes to the returned buffer.
+func ttyAnswering(t *testing.T, code string) *watched {
+	said := newWatched()
+	openTTY = func() (io.ReadWriteCloser, error) {
+		return answered{strings.NewReader(code + "\n"), said}, nil
+	}
+	t.Cleanup(func() { openTTY = defaultOpenTTY })
+	return said
+}
+
+type answered struct {
+	*strings.Reader
+	out io.Writer
+}
+
+func (a answered) Write(p []byte) (int, error) { return a.out.Write(p) }
+func (answered) Close() error                  { return nil }
+
 // One code starts an MFA session that later exports use without asking: for the same role
 // once its entry is gone, and for another role.
 func TestMFA_OneCodeServesTheSession(t *testing.T) {
 	srv := mfaSTS(t)
 	srv.AddRole(otherRole, time.Hour)
 	srv.RequireMFA(otherRole)
-	code, _, stderr := runCLI(t, mfaCode+"\n", "export", "--role-arn", roleARN, "--mfa-serial", mfaSerial)
-	if code != 0 || !strings.Contains(stderr, "MFA code for "+mfaSerial) {
-		t.Fatalf("exit %d, stderr %q: want the prompt on stderr, with no terminal", code, stderr)
+	said := ttyAnswering(t, mfaCode)
+	code, _, stderr := runCLI(t, "", "export", "--role-arn", roleARN, "--mfa-serial", mfaSerial)
+	if code != 0 || !strings.Contains(said.String(), "MFA code for "+mfaSerial) || stderr != "" {
+		t.Fatalf("exit %d, stderr %q, terminal %q: want the prompt on the terminal", code, stderr, said.String())
 	}
 	runCLI(t, "", "cache", "clear", "--role-arn", roleARN)
+	noTTY(t) // a prompt would fail
 	for _, role := range []string{roleARN, otherRole} {
-		// stdin is empty: a prompt would fail
 		if code, _, stderr := runCLI(t, "", "export", "--role-arn", role, "--mfa-serial", mfaSerial); code != 0 || stderr != "" {
 			t.Errorf("%s: exit %d, stderr %q; want the cached MFA session and no prompt", role, code, stderr)
 		}
@@ -73,23 +94,13 @@ func TestMFA_OneCodeServesTheSession(t *testing.T) {
 
 func TestMFA_WrongCode_Exit1_NothingCached(t *testing.T) {
 	mfaSTS(t)
-	code, stdout, stderr := runCLI(t, "654321\n", "export", "--role-arn", roleARN, "--mfa-serial", mfaSerial)
+	ttyAnswering(t, "654321")
+	code, stdout, stderr := runCLI(t, "", "export", "--role-arn", roleARN, "--mfa-serial", mfaSerial)
 	if code != exitFailure || stdout != "" || !strings.Contains(stderr, "AccessDenied") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 1 and STS's AccessDenied", code, stdout, stderr)
 	}
 	if files := entryFiles(t); len(files) != 0 {
 		t.Errorf("entries %v after a failure, want none", files)
-	}
-}
-
-// exec reads the code from stdin and leaves the rest of it, byte for byte, to the child.
-func TestMFA_Exec_ChildGetsTheRestOfStdin(t *testing.T) {
-	mfaSTS(t)
-	cmd := command(t, append([]string{"exec", "--role-arn", roleARN, "--mfa-serial", mfaSerial, "--"}, child(t, "stdin")...)...)
-	cmd.Stdin = strings.NewReader(mfaCode + "\nline 1\nline 2\n")
-	out, err := cmd.Output()
-	if err != nil || !strings.HasPrefix(string(out), `stdin "line 1\nline 2\n" <nil>`) {
-		t.Errorf("child said %q (%v %s), want the two lines after the code", out, err, stderrOf(err))
 	}
 }
 
@@ -131,16 +142,17 @@ func (w *watched) waitFor(t *testing.T, text string) {
 	}
 }
 
-// The code of the first MFA session is read from the pipe on stdin before the child
-// starts, and the child reads the rest of the pipe.
-func TestMFA_ExecServe_CodeFromThePipe_ChildGetsTheRest(t *testing.T) {
+// The code of the first MFA session comes from the terminal, and the child of exec --serve
+// reads all of stdin.
+func TestMFA_ExecServe_CodeFromTheTerminal_ChildGetsAllOfStdin(t *testing.T) {
 	srv := mfaSTS(t)
+	ttyAnswering(t, mfaCode)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	io.WriteString(w, mfaCode+"\nline 1\nline 2\n")
+	io.WriteString(w, "line 1\nline 2\n")
 	w.Close()
 	argv := append([]string{"exec", "--serve", "--role-arn", roleARN, "--mfa-serial", mfaSerial, "--"}, child(t, "stdin")...)
 	var stdout, stderr bytes.Buffer
@@ -148,19 +160,21 @@ func TestMFA_ExecServe_CodeFromThePipe_ChildGetsTheRest(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if !strings.HasPrefix(stdout.String(), `stdin "line 1\nline 2\n" <nil>`) || len(calls(srv, "GetSessionToken")) != 1 {
-		t.Errorf("child said %q after %d GetSessionToken calls; want the two lines after the code, and one call", stdout.String(), len(calls(srv, "GetSessionToken")))
+		t.Errorf("child said %q after %d GetSessionToken calls; want all of stdin, and one call", stdout.String(), len(calls(srv, "GetSessionToken")))
 	}
 }
 
 // mfaRunning builds what exec --serve builds, after the MFA session has been started by an
-// export, as if its child were running (Started) with stdin holding the child's input. The
+// export, as if its child were running with stdin holding the child's input. The
 // cached MFA session is then made to end within its window, and the held role credentials
 // are dropped, so that the next Retrieve renews the role and that needs a new MFA session.
 func mfaRunning(t *testing.T, stdin io.Reader, stderr io.Writer) *roleCredentials {
 	t.Helper()
-	if code, _, stderr := runCLI(t, mfaCode+"\n", "export", "--role-arn", roleARN, "--mfa-serial", mfaSerial); code != 0 {
+	ttyAnswering(t, mfaCode)
+	if code, _, stderr := runCLI(t, "", "export", "--role-arn", roleARN, "--mfa-serial", mfaSerial); code != 0 {
 		t.Fatal(stderr)
 	}
+	noTTY(t)
 	defer os.Setenv(guardVariable, os.Getenv(guardVariable))
 	c := commonFlags{roleARN: roleARN, mfaSerial: mfaSerial}
 	r, err := c.build(t.Context(), streams{stdin, io.Discard, stderr}, true)
@@ -171,9 +185,8 @@ func mfaRunning(t *testing.T, stdin io.Reader, stderr io.Writer) *roleCredential
 	if _, err := r.Retrieve(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	r.Started()
 	for _, file := range entryFiles(t) {
-		var e entry
+		var e credcache.Entry
 		b, err := os.ReadFile(file)
 		if err == nil {
 			err = json.Unmarshal(b, &e)
@@ -198,13 +211,13 @@ func TestMFA_RenewalWhileChildRuns_NoTerminal_Fails_LeavesStdin(t *testing.T) {
 	stdin, stderr := strings.NewReader(mfaCode+"\nchild input\n"), newWatched()
 	r := mfaRunning(t, stdin, stderr)
 	_, err := r.Retrieve(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "no terminal to ask for a code on") {
+	if err == nil || !strings.Contains(err.Error(), "no terminal to ask for it on") {
 		t.Errorf("Retrieve: %v, want the missing terminal", err)
 	}
 	if stdin.Len() != len(mfaCode+"\nchild input\n") || len(calls(srv, "GetSessionToken")) != 1 {
 		t.Errorf("%d bytes of stdin left, %d GetSessionToken calls: want stdin untouched and no new call", stdin.Len(), len(calls(srv, "GetSessionToken")))
 	}
-	stderr.waitFor(t, "no terminal to ask for a code on")
+	stderr.waitFor(t, "no terminal to ask for it on")
 }
 
 // With a terminal, the renewal asks there, and the new MFA session renews the role.

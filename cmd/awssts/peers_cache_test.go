@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // awsCLI prepares the AWS CLI against moto, through a counting proxy: a profile "role"
@@ -25,7 +27,7 @@ func awsCLI(t *testing.T) (run func(args ...string) (string, error), proxy *stsP
 		"credential_process = "+bin+" export --format process --profile src --role-arn "+roleARN+"\n")
 	writeFile(t, credFile, "[src]\naws_access_key_id = AKIASOURCEKEY0000000\naws_secret_access_key = source-secret\n")
 	env := append(without(os.Environ(), sourceVariables...), "AWS_CONFIG_FILE="+cfgFile, "AWS_SHARED_CREDENTIALS_FILE="+credFile,
-		"AWS_ENDPOINT_URL_STS="+proxy.URL, "AWS_EC2_METADATA_DISABLED=true", "HOME="+dir, cacheDirVariable+"="+filepath.Join(dir, "cache"))
+		"AWS_ENDPOINT_URL_STS="+proxy.URL, "AWS_EC2_METADATA_DISABLED=true", "HOME="+dir, credcache.DirVariable+"="+filepath.Join(dir, "cache"))
 	return func(args ...string) (string, error) {
 		cmd := exec.Command(aws, args...)
 		cmd.Env = env

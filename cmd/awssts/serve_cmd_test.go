@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,6 +43,37 @@ func endpoint(t *testing.T, out string) (url, token string) {
 	return m[1], m[2]
 }
 
+// startServe runs serve in the foreground and reads its endpoint.
+func startServe(t *testing.T) (cmd *exec.Cmd, stderr *strings.Builder, url, token string) {
+	t.Helper()
+	cmd = command(t, "serve", "--role-arn", roleARN)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr = new(strings.Builder)
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	url, token = endpoint(t, untilToken(t, out))
+	return cmd, stderr, url, token
+}
+
+// untilToken reads serve's output up to its last line, the token's.
+func untilToken(t *testing.T, out io.Reader) string {
+	t.Helper()
+	var b strings.Builder
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		b.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "export AWS_CONTAINER_AUTHORIZATION_TOKEN=") {
+			break
+		}
+	}
+	return b.String()
+}
+
 // fetch asks the endpoint for credentials with token, and returns the status and the key ID.
 func fetch(t *testing.T, url, token string) (int, string) {
 	t.Helper()
@@ -52,7 +84,9 @@ func fetch(t *testing.T, url, token string) (int, string) {
 		return 0, err.Error()
 	}
 	defer resp.Body.Close()
-	var c containerCredentials
+	var c struct {
+		AccessKeyID string `json:"AccessKeyId"`
+	}
 	json.NewDecoder(resp.Body).Decode(&c)
 	return resp.StatusCode, c.AccessKeyID
 }
@@ -61,20 +95,7 @@ func fetch(t *testing.T, url, token string) (int, string) {
 // SIGTERM stops it cleanly.
 func TestServe_Foreground_ServesUntilSIGTERM(t *testing.T) {
 	srv := localSTS(t)
-	cmd := command(t, "serve", "--role-arn", roleARN)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewReader(out)
-	first, _ := lines.ReadString('\n')
-	second, _ := lines.ReadString('\n')
-	url, token := endpoint(t, first+second)
+	cmd, stderr, url, token := startServe(t)
 	if code, key := fetch(t, url, token); code != http.StatusOK || !strings.HasPrefix(key, "ASIA") {
 		t.Errorf("GET with the token: %d %s, want 200 and the role's key", code, key)
 	}
@@ -174,7 +195,7 @@ func TestAWSCLI_ServeBackground_Moto(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_STS", ep)
 	t.Setenv("AWS_DEFAULT_REGION", "us-east-1") // the AWS CLI v1 does not read AWS_REGION
 	t.Setenv("HOME", t.TempDir())
-	sh := exec.Command("sh", "-c", `eval "$("$0" serve --role-arn "$1" --background)" && unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE && aws sts get-caller-identity --output json`, binary(t), roleARN)
+	sh := exec.Command("sh", "-c", `eval "$("$0" serve --role-arn "$1" --background)" && unset AWS_PROFILE && aws sts get-caller-identity --output json`, binary(t), roleARN)
 	var stderr strings.Builder
 	sh.Stderr = &stderr
 	out, err := sh.Output()
@@ -186,4 +207,28 @@ func TestAWSCLI_ServeBackground_Moto(t *testing.T) {
 		t.Fatalf("%v: %s", err, stderr.String())
 	}
 	callerARN(t, string(out))
+}
+
+// serve logs each renewal in one line at Info with the time remaining and no secret, and
+// answers /healthz without the token with the remaining seconds.
+func TestServe_RenewalLogAndHealthz(t *testing.T) {
+	localSTS(t)
+	cmd, stderr, url, _ := startServe(t)
+	resp, err := http.Get(strings.TrimSuffix(url, "/credentials") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	left, err := strconv.Atoi(string(body))
+	if resp.StatusCode != http.StatusOK || err != nil || left < 3500 || left > 3600 {
+		t.Errorf("GET /healthz: %d %q, want 200 and about 3600 seconds alone", resp.StatusCode, body)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	log := stderr.String()
+	if strings.Count(log, "\n") != 1 || !strings.Contains(log, "level=INFO") || !strings.Contains(log, "renewed credentials") ||
+		!regexp.MustCompile(`remaining=(59m5\d|1h0m0)s`).MatchString(log) || strings.Contains(log, "must-not-leak") {
+		t.Errorf("stderr %q: want one Info line of the renewal with the time remaining", log)
+	}
 }

@@ -7,15 +7,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/awssts/awssts"
+	"github.com/awssts/awssts/internal/credcache"
 )
 
 // cachedSession is the source credentials of the role with --mfa-serial: the MFA session,
 // taken from the cache while it is fresh and otherwise from its NewSessionToken Provider,
-// which asks for a code. So one code serves every AssumeRole of every process until the
-// session nears its end.
+// which asks for a code. So one code serves every AssumeRole of every process, in every
+// region, until the session nears its end.
 type cachedSession struct {
 	p      *awssts.Provider
-	cache  *cache // nil: the Provider alone
+	cache  *credcache.Cache // nil: the Provider alone
 	key    string
 	serial string
 	window time.Duration // the session's ExpiryWindow
@@ -26,15 +27,16 @@ func (s *cachedSession) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return s.p.Retrieve(ctx)
 	}
 	var got aws.Credentials
-	e, hit, err := s.cache.through(ctx, lookup{
-		key:   s.key,
-		fresh: func(e entry) bool { return e.remaining(time.Now()) > s.window },
-	}, func() (entry, error) {
+	e, hit, err := s.cache.Through(ctx, credcache.Lookup{
+		Key:   s.key,
+		Fresh: func(e credcache.Entry) bool { return e.Remaining(time.Now()) > s.window },
+		About: credcache.Entry{Action: "GetSessionToken", MFASerial: s.serial},
+	}, func() (credcache.Entry, error) {
 		var err error
 		if got, err = s.p.Retrieve(ctx); err != nil {
-			return entry{}, err
+			return credcache.Entry{}, err
 		}
-		return entry{Action: "GetSessionToken", MFASerial: s.serial, AccessKeyID: got.AccessKeyID, SecretAccessKey: got.SecretAccessKey,
+		return credcache.Entry{Action: "GetSessionToken", MFASerial: s.serial, AccessKeyID: got.AccessKeyID, SecretAccessKey: got.SecretAccessKey,
 			SessionToken: got.SessionToken, Expiration: realExpiry(s.p, got)}, nil
 	})
 	if err != nil || !hit {
@@ -42,4 +44,14 @@ func (s *cachedSession) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	return aws.Credentials{AccessKeyID: e.AccessKeyID, SecretAccessKey: e.SecretAccessKey, SessionToken: e.SessionToken,
 		Source: awssts.ProviderName, CanExpire: true, Expires: e.Expiration}, nil
+}
+
+// forget drops the cached MFA session after STS refused what it signed, unless the refusal
+// is about the role (AccessDenied) rather than the session's credentials.
+func (s *cachedSession) forget(err error) {
+	if s.cache == nil || hasCode(err, "AccessDenied") {
+		return
+	}
+	s.p.Invalidate()
+	_ = s.cache.Remove(context.Background(), s.key)
 }

@@ -1,13 +1,32 @@
 //go:build unix
 
-package main
+package credcache
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
+
+// noFollow makes an open fail on a symlink rather than follow it, and return at once on a
+// FIFO rather than wait for a writer.
+const noFollow = unix.O_NOFOLLOW | unix.O_NONBLOCK
+
+// tryLock takes an exclusive flock on f without waiting; busy means another process holds
+// it. The kernel drops the lock when the holder closes the file or dies.
+func tryLock(f *os.File) (busy bool, err error) {
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true, nil
+	}
+	return false, err
+}
+
+func unlock(f *os.File) error { return unix.Flock(int(f.Fd()), unix.LOCK_UN) }
 
 // privateDir refuses a cache directory that another user owns or may write to: whoever can
 // write there can plant credentials that awssts would hand out.
