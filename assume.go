@@ -104,7 +104,8 @@ func (s *assumeRole) fetch(ctx context.Context) (answer, error) {
 	if err != nil {
 		return answer{}, s.explain(err)
 	}
-	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), region}, nil
+	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), region,
+		time.Duration(aws.ToInt32(in.DurationSeconds)) * time.Second}, nil
 }
 
 // duration is the DurationSeconds to ask for: Duration, but when the source credentials are a

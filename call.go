@@ -3,6 +3,7 @@ package awssts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -72,6 +73,7 @@ func (p *Provider) startCall(parent context.Context) *call {
 	ctx, cancel := context.WithTimeout(parent, refreshTimeout)
 	c := &call{done: make(chan struct{}), gen: p.gen, cancel: cancel}
 	p.inflight = c
+	p.running = append(p.running, c)
 	go p.run(ctx, c)
 	return c
 }
@@ -85,14 +87,6 @@ func (p *Provider) run(ctx context.Context, c *call) {
 	later := &afterCall{}
 	ctx = context.WithValue(ctx, afterCallKey{}, later)
 	f := p.fetch(ctx)
-	if f.err == nil {
-		p.mu.Lock()
-		confirm := p.skewNeedsConfirming(f.a, time.Now())
-		p.mu.Unlock()
-		if confirm {
-			f = p.fetch(ctx)
-		}
-	}
 
 	p.mu.Lock()
 	var log func()
@@ -103,6 +97,7 @@ func (p *Provider) run(ctx context.Context, c *call) {
 	if p.inflight == c {
 		p.inflight = nil
 	}
+	p.running = slices.DeleteFunc(p.running, func(r *call) bool { return r == c })
 	p.mu.Unlock()
 	close(c.done)
 	p.tel.ended(context.WithoutCancel(ctx), span, start, action, outcome, f.a.region)
@@ -135,11 +130,11 @@ func (p *Provider) fetch(ctx context.Context) fetched {
 	}
 }
 
-// abandon ends the call in flight, if any, for Close. p.mu must be held.
+// abandon ends every call in flight, of any generation, for Close. p.mu must be held.
 func (p *Provider) abandon() {
-	if c := p.inflight; c != nil {
+	for _, c := range p.running {
 		c.abandoned = true
 		c.cancel()
-		p.inflight = nil
 	}
+	p.running, p.inflight = nil, nil
 }

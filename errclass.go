@@ -39,16 +39,25 @@ func isOutage(err error) bool {
 	case isThrottle(err), errors.Is(err, context.DeadlineExceeded), serverStatus(err):
 		return true
 	case errors.As(err, &apiErr):
+		// Only the codes say: the SDK also calls a signature refused for clock skew retryable.
 		return apiErr.ErrorFault() == smithy.FaultServer || outageCodes[apiErr.ErrorCode()] ||
-			retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+			retry.RetryableErrorCode{Codes: retry.DefaultRetryableErrorCodes}.IsErrorRetryable(err) == aws.TrueTernary
 	}
 	return retry.RetryableConnectionError{}.IsErrorRetryable(err) == aws.TrueTernary
 }
 
-// isRefusal says whether err is the service's answer no: an API error that is not an outage.
+// isRefusal says whether err is the service's answer no: an API error that is not an outage,
+// or a 401 or 403 whose body did not parse.
 func isRefusal(err error) bool {
 	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && !isOutage(err)
+	var re *smithyhttp.ResponseError
+	switch {
+	case isOutage(err):
+		return false
+	case errors.As(err, &apiErr):
+		return true
+	}
+	return errors.As(err, &re) && (re.HTTPStatusCode() == http.StatusUnauthorized || re.HTTPStatusCode() == http.StatusForbidden)
 }
 
 // serverStatus says whether err carries an HTTP response status of 500 or more.

@@ -81,10 +81,14 @@ func sharedProvider(ctx context.Context, key [sha256.Size]byte, a sharedArgs) (*
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		if e.err == nil {
-			shared.Lock()
-			touch(key)
-			shared.Unlock()
+		var evicted *Provider
+		shared.Lock()
+		if e.err == nil && shared.entries[key] == e { // not evicted while this caller waited
+			evicted = touch(key)
+		}
+		shared.Unlock()
+		if evicted != nil {
+			evicted.Close()
 		}
 		return e.p, e.err
 	}

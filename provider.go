@@ -45,7 +45,8 @@ type Provider struct {
 	refused    bool      // the latest failure was a refusal: nothing is served past refreshAt on it
 	gen        uint64    // counts Invalidate calls; a call from an older generation is not recorded
 	skew       skewState
-	inflight   *call
+	inflight   *call   // the call of the current generation, while it runs
+	running    []*call // every call in flight, of any generation, for Close
 	stats      Stats
 	closed     bool     // Close was called and StartPrefetch not since
 	prefetch   *renewal // the prefetch goroutine, while it runs
@@ -89,6 +90,7 @@ type answer struct {
 	creds  aws.Credentials // Expires is on the source's clock
 	skew   time.Duration   // the source's clock minus this machine's; 0 when the answer does not tell
 	region string          // the region whose endpoint answered; "" when unknown
+	life   time.Duration   // the longest life the source issues to this call (DurationSeconds); 0 when unknown
 }
 
 // engineOptions are what the options of every source give the engine.

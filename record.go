@@ -85,7 +85,9 @@ func (p *Provider) recordCall(region string, creds aws.Credentials, err error, n
 	case err == nil && p.unchanged(creds):
 		p.failing++
 		p.lastErr, p.stats.LastError = nil, ""
-		p.current.Expires = creds.Expires
+		p.current.Expires = creds.Expires // no later than held: the source may have cut it short
+		p.refreshAt = minTime(p.refreshAt, refreshTime(now, creds.Expires, p.window))
+		p.prefetchAt = minTime(p.prefetchAt, p.refreshAt)
 		p.retryAt = retryBy(now, backoff(p.failing, minHeldBackoff, maxHeldBackoff), p.retryLimit(now))
 		args := []any{"source", src, "access_key_id", creds.AccessKeyID, "retry_at", p.retryAt.UTC()}
 		return func() { logger.Debug("awssts: the source returned the held credentials again", args...) }

@@ -222,7 +222,7 @@ func (s *rolesAnywhere) fetch(ctx context.Context) (answer, error) {
 	if err != nil {
 		return answer{}, fmt.Errorf("awssts: %s: %w", s, err)
 	}
-	return answer{creds, ResponseClockSkew(md), s.region}, nil
+	return answer{creds, ResponseClockSkew(md), s.region, s.o.Duration}, nil
 }
 
 // explain wraps a CreateSession error, keeping it reachable by errors.As, and says what the

@@ -94,5 +94,5 @@ func (s *sessionToken) fetch(ctx context.Context) (answer, error) {
 	if err != nil {
 		return answer{}, fmt.Errorf("awssts: %s: %w", s, err)
 	}
-	return answer{stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), region}, nil
+	return answer{stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), region, s.o.Duration}, nil
 }

@@ -36,69 +36,57 @@ func ResponseClockSkew(md middleware.Metadata) time.Duration {
 
 // skewState is what the Provider remembers of the skews its source reported.
 type skewState struct {
-	reported time.Duration // the skew of the latest answer, believed or not
-	warned   time.Duration // the skew last warned about; 0 when none
+	warned time.Duration // the skew last warned about; 0 when none
 }
 
-// implausible says whether skew is beyond belief on its own: over 12 h, or lengthening the
-// life of creds (Expires on the source's clock) by more than that life.
-func implausible(creds aws.Credentials, skew time.Duration, now time.Time) bool {
-	abs := skew.Abs()
-	return abs > maxSkew || skew < 0 && creds.CanExpire && abs > creds.Expires.Sub(now.Add(skew))+skewResolution
-}
-
-// confirmed says whether the previous answer reported skew too, to within what a Date header
-// can tell: a skew that consecutive answers agree on is real, however short the sessions.
-func (s skewState) confirmed(skew time.Duration) bool {
-	return s.reported != 0 && (skew-s.reported).Abs() < skewResolution && skew.Abs() <= maxSkew
-}
-
-// skewNeedsConfirming says whether a's skew can only be believed once another answer reports
-// it, and a's credentials are of no use without it; then it remembers the skew. p.mu must be held.
-func (p *Provider) skewNeedsConfirming(a answer, now time.Time) bool {
-	need := a.skew != 0 && a.skew.Abs() <= maxSkew && implausible(a.creds, a.skew, now) &&
-		!p.skew.confirmed(a.skew) && a.creds.CanExpire && !a.creds.Expires.After(now)
-	if need {
-		p.skew.reported = a.skew
+// believable says whether the skew of a is to be believed: at most 12 h, and, when it moves
+// the expiry later (this machine's clock ahead of the source's), not beyond what the source
+// issues. A source that says how long it issues credentials for (DurationSeconds) gives the
+// exact bound: an honest skew puts the expiry no later than now plus that life, however
+// short the sessions and however large the skew. Without it, the skew may lengthen the life
+// by no more than the life itself.
+func believable(a answer, now time.Time) bool {
+	skew, creds := a.skew, a.creds
+	switch {
+	case skew.Abs() > maxSkew:
+		return false
+	case skew > 0 || !creds.CanExpire:
+		return true
+	case a.life > 0:
+		return !creds.Expires.Add(-skew).After(now.Add(a.life + skewResolution))
 	}
-	return need
+	return -skew <= creds.Expires.Sub(now.Add(skew))+skewResolution
 }
 
-// toLocalClock converts a.creds.Expires from the source's clock to this machine's. An
-// implausible skew is ignored with a Warn unless the previous answer reported it too (see
-// implausible and confirmed). A skew that shortens the life is not bounded so: ignoring a
-// true one would sign with credentials that the source calls expired. When keep is set, the
-// skew is kept for Stats. It returns the log line to write once p.mu is released. p.mu must
-// be held.
+// toLocalClock converts a.creds.Expires from the source's clock to this machine's. A skew
+// that is not believable is ignored with a Warn. A skew that shortens the life is always
+// applied: ignoring a true one would sign with credentials that the source calls expired.
+// When keep is set, the skew is kept for Stats. It returns the log line to write once p.mu is
+// released. p.mu must be held.
 func (p *Provider) toLocalClock(a answer, now time.Time, keep bool) (aws.Credentials, func()) {
 	creds, skew := a.creds, a.skew
 	logger, src := p.logger, p.src.String()
-	believed := skew != 0 && (!implausible(creds, skew, now) || p.skew.confirmed(skew))
-	var log func()
 	switch {
 	case skew == 0:
 		if keep {
 			p.stats.ClockSkew, p.skew.warned = 0, 0
 		}
-	case !believed:
+		return creds, nil
+	case !believable(a, now):
 		if keep {
 			p.stats.ClockSkew = 0
 		}
-		log = func() {
+		return creds, func() {
 			logger.Warn("awssts: ignoring an implausible clock skew from the source's Date header", "source", src, "skew", skew.String())
 		}
-	default:
-		if creds.CanExpire {
-			creds.Expires = creds.Expires.Add(-skew)
-		}
-		if keep {
-			log = p.warnSkew(skew, src, creds.Expires)
-		}
 	}
-	if keep {
-		p.skew.reported = skew
+	if creds.CanExpire {
+		creds.Expires = creds.Expires.Add(-skew)
 	}
-	return creds, log
+	if !keep {
+		return creds, nil
+	}
+	return creds, p.warnSkew(skew, src, creds.Expires)
 }
 
 // warnSkew keeps a believed skew for Stats, and returns a Warn to log once per change of more

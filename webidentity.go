@@ -104,7 +104,7 @@ func (s *webIdentity) fetch(ctx context.Context) (answer, error) {
 	if err != nil {
 		return answer{}, s.explain(err)
 	}
-	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), region}, nil
+	return answer{assumedRole(out.Credentials, out.AssumedRoleUser), ResponseClockSkew(out.ResultMetadata), region, s.o.Duration}, nil
 }
 
 // explain wraps an AssumeRoleWithWebIdentity error, keeping it reachable by errors.As, and
