@@ -99,7 +99,7 @@ func sharedProvider(ctx context.Context, key [sha256.Size]byte, a sharedArgs) (*
 	shared.entries[key] = e
 	shared.Unlock()
 
-	e.p, e.err = buildShared(ctx, a)
+	e.p, e.err = buildShared(context.WithoutCancel(ctx), a) // its waiters must not get this caller's cancellation
 	close(e.ready)
 	var evicted *Provider
 	shared.Lock()
