@@ -3,9 +3,7 @@ package awssts
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net/http"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -64,31 +62,6 @@ func isRefusal(err error) bool {
 func serverStatus(err error) bool {
 	var re *smithyhttp.ResponseError
 	return errors.As(err, &re) && re.HTTPStatusCode() >= http.StatusInternalServerError
-}
-
-// After throttling, the next call waits a random minThrottleWait to maxThrottleWait: STS's
-// quota is spent, usually by many callers at once, and a fleet that retried in the next
-// second, as after other failures, would spend it again.
-const (
-	minThrottleWait = time.Second
-	maxThrottleWait = time.Minute
-)
-
-// throttledError is throttling, with the wait before the next call, drawn when it was made.
-type throttledError struct {
-	error
-	wait time.Duration
-}
-
-func (e throttledError) Unwrap() error             { return e.error }
-func (e throttledError) minBackoff() time.Duration { return e.wait }
-
-// markThrottle returns err marked with a jittered wait when it is throttling, else err.
-func markThrottle(err error) error {
-	if err != nil && isThrottle(err) {
-		return throttledError{err, minThrottleWait + rand.N(maxThrottleWait-minThrottleWait+1)}
-	}
-	return err
 }
 
 // throttleNotRetried is a retryer that leaves throttling to the engine's backoff.

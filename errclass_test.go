@@ -47,22 +47,18 @@ func TestErrorKinds(t *testing.T) {
 	}
 }
 
-// A throttling error is marked with a wait of 1 to 60 s that survives wrapping; other errors
-// ask for none.
-func TestMarkThrottle(t *testing.T) {
+// A throttling error, however wrapped, asks for a wait of 1 to 60 s; other errors for none.
+func TestWaitAsked_Throttling(t *testing.T) {
 	throttled := &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}},
 		Err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded", Fault: smithy.FaultClient}}
 	for range 100 {
-		err := fmt.Errorf("awssts: AssumeRole: %w", markThrottle(throttled))
+		err := fmt.Errorf("awssts: AssumeRole: %w", throttled)
 		if w := waitAsked(err); w < minThrottleWait || w > maxThrottleWait {
-			t.Fatalf("minBackoff = %v, want %v to %v", w, minThrottleWait, maxThrottleWait)
-		}
-		if !isThrottle(err) || !isOutage(err) {
-			t.Fatalf("a marked throttle is no longer throttling: %v", err)
+			t.Fatalf("waitAsked = %v, want %v to %v", w, minThrottleWait, maxThrottleWait)
 		}
 	}
 	for _, err := range []error{nil, errors.New("x"), &smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer}} {
-		if w := waitAsked(markThrottle(err)); w != 0 {
+		if w := waitAsked(err); w != 0 {
 			t.Errorf("waitAsked(%v) = %v, want 0", err, w)
 		}
 	}

@@ -64,7 +64,7 @@ func newFailover(client any, regions []string, logger *slog.Logger) (*failover, 
 	}
 	o := c.Options()
 	if o.BaseEndpoint != nil {
-		return nil, fmt.Errorf("awssts: FailoverRegions is set, but the client's BaseEndpoint %q is one endpoint, with no region to fail over to: unset BaseEndpoint (and AWS_ENDPOINT_URL_STS), or route regions with an EndpointResolverV2", *o.BaseEndpoint)
+		return nil, fmt.Errorf("awssts: FailoverRegions is set, but the client's BaseEndpoint %q is one endpoint, with no region to fail over to: unset BaseEndpoint, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL and the profile's endpoint_url, or route regions with an EndpointResolverV2", *o.BaseEndpoint)
 	}
 	if err := checkRegions(o.Region, regions); err != nil {
 		return nil, err
@@ -110,13 +110,8 @@ func partition(region string) string {
 
 // viaRegions makes one source call: do with client, or with failover, with each region's
 // client in turn as described above. It returns the answer and the region that gave it. The
-// SDK does not retry throttling within the call: the engine's backoff does (markThrottle).
+// SDK does not retry throttling within the call: the engine's backoff does (waitAsked).
 func viaRegions[C, T any](ctx context.Context, f *failover, client C, do func(context.Context, C, ...func(*sts.Options)) (T, error)) (T, string, error) {
-	out, region, err := callRegions(ctx, f, client, do)
-	return out, region, markThrottle(err)
-}
-
-func callRegions[C, T any](ctx context.Context, f *failover, client C, do func(context.Context, C, ...func(*sts.Options)) (T, error)) (T, string, error) {
 	if f == nil {
 		out, err := do(ctx, client, noThrottleRetries)
 		return out, regionOf(client), err
@@ -238,7 +233,8 @@ func isRegionDisabled(err error) bool {
 }
 
 // regionsError is the failure of a call that asked more than one region. It unwraps to the
-// last region's error, which decides the kind: an outage, or a refusal.
+// error that decides its kind: the first outage, if any region had one (a failover region that
+// is disabled or refuses does not make the primary's outage a refusal), else the last error.
 type regionsError struct {
 	regions []string
 	errs    []error
@@ -268,6 +264,11 @@ func (e *regionsError) Error() string {
 func (e *regionsError) Unwrap() error {
 	if len(e.errs) == 0 {
 		return nil
+	}
+	for _, err := range e.errs {
+		if isOutage(err) {
+			return err
+		}
 	}
 	return e.errs[len(e.errs)-1]
 }

@@ -41,7 +41,8 @@ type sharedEntry struct {
 // STS issued, converted to this machine's clock.
 //
 // Options are told apart by value, after defaults, and TokenProvider by its code, so two
-// closures of one function literal count as the same. The Logger is not part of the key: a
+// closures of one function literal count as the same, and MeterProvider and TracerProvider by
+// identity. The Logger is not part of the key: a
 // shared Provider logs to the Logger of the Get call that made it, so that a per-request
 // logger costs no STS call. The STS client comes from config.LoadDefaultConfig, so
 // AWS_ENDPOINT_URL_STS and the other SDK settings apply. A Provider is not shared until its
@@ -166,10 +167,24 @@ func optionsKey(o Options) string {
 	for i, t := range o.Tags {
 		tags[i] = ptr(t.Key) + "=" + ptr(t.Value)
 	}
-	return fmt.Sprintf("%q %d %d %t %s %s %s %s %q %q %q %x %q",
+	return fmt.Sprintf("%q %d %d %t %s %s %s %s %q %q %q %x %q %s %s",
 		o.RoleSessionNamePrefix, o.Duration, o.ExpiryWindow, o.Prefetch,
 		ptr(o.ExternalID), ptr(o.Policy), ptr(o.SerialNumber), ptr(o.SourceIdentity),
-		policyARNs, tags, o.TransitiveTagKeys, tokenProvider, o.FailoverRegions)
+		policyARNs, tags, o.TransitiveTagKeys, tokenProvider, o.FailoverRegions,
+		identity(o.MeterProvider), identity(o.TracerProvider))
+}
+
+// identity tells two MeterProviders or TracerProviders apart: by address when they are
+// references, else by type and value.
+func identity(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	switch r := reflect.ValueOf(v); r.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Slice:
+		return fmt.Sprintf("%T@%x", v, r.Pointer())
+	}
+	return fmt.Sprintf("%T %#v", v, v)
 }
 
 // Env renders creds as KEY=VALUE pairs for exec.Cmd.Env: AWS_REGION, the three credential

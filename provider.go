@@ -52,7 +52,28 @@ type Provider struct {
 	prefetch   *renewal // the prefetch goroutine, while it runs
 	tel        telemetry
 
-	rejected rejection // RenewOnAuthFailure's record of the keys services rejected; under mu
+	keys     []heldKey // the latest keys held, for RenewOnAuthFailure
+	rejected rejection // RenewOnAuthFailure's record of the keys services rejected
+}
+
+// heldKey is a key the Provider held, and the refresh that gave it (Stats.Refreshes).
+type heldKey struct {
+	id string
+	n  int64
+}
+
+// maxKeys is how many of the latest keys a Provider remembers.
+const maxKeys = 8
+
+// keyNumber is the refresh that gave key, and whether the Provider held it lately. p.mu must
+// be held.
+func (p *Provider) keyNumber(key string) (int64, bool) {
+	for _, k := range p.keys {
+		if k.id == key {
+			return k.n, true
+		}
+	}
+	return 0, false
 }
 
 // held is the held credentials as served: creds.Expires is when to ask again, expires the real

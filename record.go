@@ -93,6 +93,7 @@ func (p *Provider) recordCall(region string, creds aws.Credentials, err error, n
 		return func() { logger.Debug("awssts: the source returned the held credentials again", args...) }
 	case err == nil:
 		p.current = creds
+		p.keys = append(p.keys[max(0, len(p.keys)-maxKeys+1):], heldKey{creds.AccessKeyID, p.stats.Refreshes + 1})
 		p.refreshAt = refreshTime(now, creds.Expires, p.window)
 		p.prefetchAt = prefetchTime(now, p.refreshAt, p.window)
 		p.failing, p.retryAt, p.lastErr = 0, time.Time{}, nil
@@ -173,13 +174,24 @@ func backoff(n int, lo, hi time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// waitAsked is the least wait that err asks for before the next call: an error that needs a
-// person (a TokenProvider that failed) or that says the source is overloaded implements
-// minBackoff. 0 for any other error.
+// After throttling, the next call waits a random minThrottleWait to maxThrottleWait: the
+// source's quota is spent, usually by many callers at once, and a fleet that retried in the
+// next second, as after other failures, would spend it again.
+const (
+	minThrottleWait = time.Second
+	maxThrottleWait = time.Minute
+)
+
+// waitAsked is the least wait that err asks for before the next call: what an error that
+// needs a person (a TokenProvider that failed) says with minBackoff, or a random throttling
+// wait. 0 for any other error.
 func waitAsked(err error) time.Duration {
 	var hint interface{ minBackoff() time.Duration }
-	if errors.As(err, &hint) {
+	switch {
+	case errors.As(err, &hint):
 		return hint.minBackoff()
+	case isThrottle(err):
+		return minThrottleWait + rand.N(maxThrottleWait-minThrottleWait+1)
 	}
 	return 0
 }

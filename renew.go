@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -46,8 +47,8 @@ func (p *Provider) RenewOnAuthFailure(stack *middleware.Stack) error {
 
 // rejection is what RenewOnAuthFailure remembers, under p.mu.
 type rejection struct {
-	from string // the last held key a rejection renewed
-	to   string // the key that renewal gave, which is not renewed again
+	from  string // the last held key a rejection renewed
+	after int64  // Stats.Refreshes when it did: the key of refresh after+1 is not renewed again
 }
 
 type renewOnAuthFailure struct{ p *Provider }
@@ -88,35 +89,30 @@ func rejectedKey(err error) (string, bool) {
 	return key, key != ""
 }
 
-// renewFor decides what a rejection of key calls for, renews when it is the held key's first,
-// and reports whether the request should be retried: when p now holds another key.
+// renewFor decides what a rejection of key calls for, renews when it is the first rejection
+// of the held key, and reports whether the request should be retried: when p now holds
+// another key. A key p never held (another client's) is none of its business. The renewal is
+// the engine's one shared call, made even if the held credentials are not due, and not
+// waited for past ctx; while it fails, the held credentials stay, for the services that still
+// take them.
 func (p *Provider) renewFor(ctx context.Context, key string) bool {
 	p.mu.Lock()
-	held, r := p.current.AccessKeyID, &p.rejected
-	renew := false
+	n, ever := p.keyNumber(key)
+	r := &p.rejected
 	switch {
+	case !ever:
+		p.mu.Unlock()
+		return false
 	case key == r.from: // another request's rejection renewed it, or is renewing it
-	case key != held: // p has moved on since the request was signed
-	case key == r.to:
+	case key != p.current.AccessKeyID: // p has moved on since the request was signed
+	case r.from != "" && n == r.after+1: // a renewal gave it: a service that rejects everything gets no storm
 		p.mu.Unlock()
 		return false
 	default:
-		r.from, renew = key, true
+		r.from, r.after = key, p.stats.Refreshes
+		p.refreshAt, p.retryAt = time.Now(), time.Time{} // due now, and no backoff to wait out
 	}
 	p.mu.Unlock()
-	if renew {
-		p.Invalidate()
-	}
-	creds, err := p.Retrieve(ctx)
-	if err != nil {
-		return false
-	}
-	if renew {
-		p.mu.Lock()
-		if r.from == key {
-			r.to = creds.AccessKeyID
-		}
-		p.mu.Unlock()
-	}
-	return creds.AccessKeyID != key
+	h, err := p.refresh(ctx, func() bool { return p.current.AccessKeyID == key && !time.Now().Before(p.retryAt) })
+	return err == nil && h.creds.AccessKeyID != key
 }

@@ -103,7 +103,7 @@ func NewRolesAnywhere(cert *x509.Certificate, key crypto.Signer, trustAnchorARN,
 		cert: cert, key: key, alg: alg, chain: append([]*x509.Certificate(nil), o.Chain...),
 		trustAnchorARN: trustAnchorARN, profileARN: profileARN, roleARN: roleARN,
 		region: o.Region, endpoint: o.BaseEndpoint, client: o.HTTPClient, o: common,
-		retryer: retry.NewStandard(),
+		retryer: throttleNotRetried{retry.NewStandard()}, // the engine spreads the next call after throttling
 	}
 	if src.region == "" {
 		src.region = anchor.Region
@@ -155,6 +155,9 @@ func checkCertificate(cert *x509.Certificate, key crypto.Signer, chain []*x509.C
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(cert.PublicKey) {
 		return "", fmt.Errorf("awssts: key: its %T public key does not match the certificate's (serial %s): pass the private key of that certificate", key.Public(), cert.SerialNumber)
+	}
+	if cert.IsCA || cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return "", fmt.Errorf("awssts: cert (serial %s): must be an end-entity certificate (CA:false) with the Digital Signature key usage, as Roles Anywhere requires", cert.SerialNumber)
 	}
 	if err := checkValidity("cert", cert, now); err != nil {
 		return "", err

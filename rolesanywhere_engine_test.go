@@ -102,11 +102,12 @@ func TestRolesAnywhere_StaleOnFailure(t *testing.T) {
 	})
 }
 
-// Transient answers are retried by the SDK's retryer within one source call.
+// Server faults are retried by the SDK's retryer within one source call (throttling is not:
+// the engine spreads the next call instead).
 func TestRolesAnywhere_RetriesTransientErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p, srv := raInMemory(t, "P-256", false)
-		srv.FailAction("CreateSession", ststest.Throttling, 1)
+		srv.FailAction("CreateSession", ststest.ServiceUnavailable, 1)
 		srv.FailAction("CreateSession", ststest.InternalFailure, 1)
 		pr := raProvider(t, srv, p)
 		if _, err := pr.Retrieve(context.Background()); err != nil {

@@ -66,6 +66,9 @@ func (o *createSessionOutput) credentials() (aws.Credentials, error) {
 	if len(o.CredentialSet) == 0 || o.CredentialSet[0].Credentials == nil {
 		return aws.Credentials{}, errors.New("the answer has no credentials")
 	}
+	if c := o.CredentialSet[0].Credentials; c.SessionToken == "" {
+		return aws.Credentials{}, errors.New("the answer's credentials have no session token")
+	}
 	set := o.CredentialSet[0]
 	c := set.Credentials
 	exp, err := time.Parse(time.RFC3339, c.Expiration)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"weak"
 
 	"github.com/aws/smithy-go/metrics"
 	"github.com/aws/smithy-go/tracing"
@@ -31,7 +32,9 @@ type telemetry struct {
 	async         []metrics.AsyncInstrument // stopped by Close
 }
 
-// newTelemetry makes p's instruments. The async gauges read p's state under p.mu.
+// newTelemetry makes p's instruments. The async gauges read p's state under p.mu, and hold p
+// weakly, so that a MeterProvider does not keep alive a Provider dropped without Close (its
+// gauges then observe nothing).
 func newTelemetry(p *Provider, mp metrics.MeterProvider, tp tracing.TracerProvider) (telemetry, error) {
 	if mp == nil {
 		mp = metrics.NopMeterProvider{}
@@ -51,12 +54,20 @@ func newTelemetry(p *Provider, mp metrics.MeterProvider, tp tracing.TracerProvid
 	if t.retrieveError, err = m.Int64Counter("awssts.retrieve.errors", describe("{call}", "Retrieve calls that returned an error")); err != nil {
 		return t, instrumentError("awssts.retrieve.errors", err)
 	}
-	remaining, err := m.Float64AsyncGauge("awssts.credentials.remaining", p.observeRemaining,
+	wp := weak.Make(p)
+	observe := func(f func(*Provider, context.Context, metrics.Float64Observer)) metrics.Float64Callback {
+		return func(ctx context.Context, o metrics.Float64Observer) {
+			if p := wp.Value(); p != nil {
+				f(p, ctx, o)
+			}
+		}
+	}
+	remaining, err := m.Float64AsyncGauge("awssts.credentials.remaining", observe((*Provider).observeRemaining),
 		describe("s", "Time until the held credentials' real expiry; observed only while credentials are held"))
 	if err != nil {
 		return t, instrumentError("awssts.credentials.remaining", err)
 	}
-	skew, err := m.Float64AsyncGauge("awssts.clock.skew", p.observeSkew, describe("s", "The source's clock minus this machine's"))
+	skew, err := m.Float64AsyncGauge("awssts.clock.skew", observe((*Provider).observeSkew), describe("s", "The source's clock minus this machine's"))
 	if err != nil {
 		remaining.Stop()
 		return t, instrumentError("awssts.clock.skew", err)

@@ -2,6 +2,7 @@ package ststest
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -21,7 +22,7 @@ type rateLimit struct {
 // full. SetRateLimit(0, 0) removes the limit. It panics on a negative rate, or on a burst below 1
 // with a rate.
 func (s *Server) SetRateLimit(rate float64, burst int) {
-	if rate < 0 || rate > 0 && burst < 1 || rate == 0 && burst != 0 {
+	if !(rate >= 0) || math.IsInf(rate, 1) || rate > 0 && burst < 1 || rate == 0 && burst != 0 {
 		panic(fmt.Sprintf("ststest: SetRateLimit(%v, %d): want a rate above 0 and a burst of at least 1, or (0, 0) for no limit", rate, burst))
 	}
 	s.mu.Lock()

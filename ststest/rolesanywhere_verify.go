@@ -95,6 +95,10 @@ func (s *Server) verifyX509(r *http.Request, body []byte, anchorARN string, ca *
 	if ca == nil {
 		return nil, &apiError{http.StatusNotFound, "ResourceNotFoundException", "Trust anchor " + anchorARN + " not found"}
 	}
+	// The service takes end-entity certificates only: CA:false, with the Digital Signature key usage.
+	if leaf.IsCA || leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		return nil, errAccessDenied("Untrusted Signing Certificate")
+	}
 	roots, intermediates := x509.NewCertPool(), x509.NewCertPool()
 	roots.AddCert(ca)
 	for _, c := range chain {
