@@ -185,5 +185,5 @@ func explainDuration(action, roleARN string, d time.Duration, err error) error {
 				action, roleARN, d, err)
 		}
 	}
-	return fmt.Errorf("awssts: %s %s: %w", action, roleARN, err)
+	return onePrefix(fmt.Errorf("awssts: %s %s: %w", action, roleARN, err))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -77,3 +78,22 @@ func (r throttleNotRetried) GetAttemptToken(ctx context.Context) (func(error) er
 	}
 	return r.GetInitialToken(), nil
 }
+
+// onePrefix is err with "awssts: " at the start of its message only. A source whose own
+// credentials come from another Provider (an MFA session under AssumeRole) quotes that
+// Provider's error inside the SDK's, prefix and all. errors.Is and errors.As see err.
+func onePrefix(err error) error {
+	rest, ok := strings.CutPrefix(err.Error(), "awssts: ")
+	if !ok || !strings.Contains(rest, "awssts: ") {
+		return err
+	}
+	return &prefixedError{"awssts: " + strings.ReplaceAll(rest, "awssts: ", ""), err}
+}
+
+type prefixedError struct {
+	msg string
+	err error
+}
+
+func (e *prefixedError) Error() string { return e.msg }
+func (e *prefixedError) Unwrap() error { return e.err }

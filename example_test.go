@@ -99,6 +99,7 @@ func ExampleEnv() {
 	}
 	cmd := exec.Command("aws", "sts", "get-caller-identity")
 	cmd.Env = append(os.Environ(), awssts.Env(creds, "eu-west-1")...)
-	fmt.Println(awssts.Env(creds, "eu-west-1")[4])
+	env := awssts.Env(creds, "eu-west-1")
+	fmt.Println(env[len(env)-1])
 	// Output: AWS_CREDENTIAL_EXPIRATION=2026-11-28T13:00:00Z
 }

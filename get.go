@@ -187,7 +187,7 @@ func identity(v any) string {
 	return fmt.Sprintf("%T %#v", v, v)
 }
 
-// Env renders creds as KEY=VALUE pairs for exec.Cmd.Env: AWS_REGION, the three credential
+// Env renders creds as KEY=VALUE pairs for exec.Cmd.Env: AWS_REGION and AWS_DEFAULT_REGION, the three credential
 // variables and AWS_CREDENTIAL_EXPIRATION (RFC 3339, UTC) from creds.Expires. Empty values are
 // left out. Pass credentials from Get, or use Provider.Env: the Expires of Retrieve's answer
 // is when to ask again, up to ExpiryWindow before the real expiry.
@@ -199,6 +199,7 @@ func Env(creds aws.Credentials, region string) []string {
 		}
 	}
 	add("AWS_REGION", region)
+	add("AWS_DEFAULT_REGION", region) // botocore and the AWS CLI v1 read only this one
 	add("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
 	add("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
 	add("AWS_SESSION_TOKEN", creds.SessionToken)

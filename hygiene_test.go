@@ -55,7 +55,7 @@ func TestSecrets_NeverInLogsErrorsOrFmt(t *testing.T) {
 func TestEnv(t *testing.T) {
 	exp := time.Date(2026, 11, 28, 13, 0, 0, 0, time.FixedZone("CET", 3600))
 	got := Env(aws.Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", SessionToken: "t", CanExpire: true, Expires: exp}, "eu-west-1")
-	want := []string{"AWS_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=ASIAX", "AWS_SECRET_ACCESS_KEY=s", "AWS_SESSION_TOKEN=t", "AWS_CREDENTIAL_EXPIRATION=2026-11-28T12:00:00Z"}
+	want := []string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=ASIAX", "AWS_SECRET_ACCESS_KEY=s", "AWS_SESSION_TOKEN=t", "AWS_CREDENTIAL_EXPIRATION=2026-11-28T12:00:00Z"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Env = %q, want %q", got, want)
 	}

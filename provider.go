@@ -183,6 +183,7 @@ func (p *Provider) Env(ctx context.Context, region string) ([]string, error) {
 func (p *Provider) Invalidate() {
 	p.mu.Lock()
 	p.current = aws.Credentials{}
+	p.stats.Region = ""
 	p.gen++
 	p.failing, p.retryAt, p.lastErr, p.refused = 0, time.Time{}, nil, false
 	p.hot.Store(nil)

@@ -2,6 +2,7 @@ package awssts
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -109,6 +110,21 @@ func (p *Provider) usable(now time.Time) bool {
 func (p *Provider) stale() bool    { return !p.fresh(time.Now()) }
 func (p *Provider) unusable() bool { return !p.usable(time.Now()) }
 
+// notDue is what a caller gets when another call made its own unnecessary: the held
+// credentials if they are usable, else the last failure; never credentials unchecked. p.mu
+// must be held.
+func (p *Provider) notDue(now time.Time) (held, error) {
+	switch {
+	case p.usable(now):
+		return p.serveHot(now), nil
+	case p.lastErr != nil && now.Before(p.retryAt):
+		return held{}, &retryError{err: p.lastErr, at: p.retryAt, now: now}
+	case p.lastErr != nil:
+		return held{}, p.lastErr
+	}
+	return held{}, fmt.Errorf("awssts: %s: no usable credentials are held", p.src)
+}
+
 // refresh waits for a source call, joining the one in flight if there is one. due is checked
 // under the lock first: another call may have just made this one unnecessary, and then the
 // held credentials are served. A call made before the latest Invalidate is not joined; one
@@ -118,7 +134,7 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (held, error) {
 		p.mu.Lock()
 		if !due() {
 			defer p.mu.Unlock()
-			return p.serveHot(time.Now()), nil
+			return p.notDue(time.Now())
 		}
 		c := p.inflight
 		if c == nil || c.gen != p.gen {

@@ -92,7 +92,7 @@ func (s *sessionToken) fetch(ctx context.Context) (answer, error) {
 		return c.GetSessionToken(ctx, in, opts...)
 	})
 	if err != nil {
-		return answer{}, fmt.Errorf("awssts: %s: %w", s, err)
+		return answer{}, onePrefix(fmt.Errorf("awssts: %s: %w", s, err))
 	}
 	return answer{stsCredentials(out.Credentials), ResponseClockSkew(out.ResultMetadata), region, s.o.Duration}, nil
 }

@@ -54,6 +54,10 @@ func Wrap(src aws.CredentialsProvider, optFns ...func(*WrapOptions)) (*Provider,
 	if src == nil {
 		return nil, errors.New("awssts: Wrap: src is nil: pass an aws.CredentialsProvider, such as cfg.Credentials from config.LoadDefaultConfig")
 	}
+	if c, ok := src.(*aws.CredentialsCache); ok && c.IsCredentialsProvider(&Provider{}) {
+		// Such a cache tells when to ask again, not when its credentials expire.
+		return nil, errors.New("awssts: Wrap: src is an aws.CredentialsCache around an awssts Provider (what config.WithCredentialsProvider(p) makes): wrap the Provider itself, or use it directly")
+	}
 	var o WrapOptions
 	for _, fn := range optFns {
 		fn(&o)
@@ -128,7 +132,7 @@ func (w *wrapped) explain(err error) error {
 		err = inner
 	}
 	if strings.HasPrefix(err.Error(), "awssts: ") {
-		return err
+		return onePrefix(err)
 	}
-	return fmt.Errorf("awssts: %s: %w", w, err)
+	return onePrefix(fmt.Errorf("awssts: %s: %w", w, err))
 }
