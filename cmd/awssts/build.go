@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,8 +19,9 @@ type roleCredentials struct {
 	*awssts.Provider
 	cfg     aws.Config
 	src     credcache.Source
-	session *awssts.Provider
-	prompt  *mfaPrompt
+	session  *awssts.Provider
+	prompt   *mfaPrompt
+	failover *failoverSTS // with --failover-region
 }
 
 // Close ends any MFA prompt, then stops the Providers' goroutines.
@@ -27,9 +29,13 @@ func (r *roleCredentials) Close() error {
 	if r.prompt != nil {
 		r.prompt.Stop()
 	}
-	r.Provider.Close()
-	if r.session != nil {
-		r.session.Close()
+	for _, p := range []*awssts.Provider{r.Provider, r.session} {
+		if p != nil {
+			p.Close()
+		}
+	}
+	if r.failover != nil {
+		r.failover.Close()
 	}
 	return nil
 }
@@ -63,6 +69,10 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFailover(c.failoverRegions, cfg.Region, endpoint); err != nil {
+		return nil, err
+	}
+	opts.FailoverRegions = slices.Clone(c.failoverRegions)
 	var store *credcache.Cache
 	if !c.noCache {
 		store = newCache(s)
@@ -74,9 +84,14 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 	var session *cachedSession
 	if c.mfaSerial != "" {
 		r.prompt = newMFAPrompt(c.mfaSerial, c.startHint(), s)
-		r.session, err = awssts.NewSessionToken(newLazySTS(full, nil), func(o *awssts.Options) {
+		var sessionClient awssts.GetSessionTokenAPIClient = newLazySTS(full, nil)
+		if len(opts.FailoverRegions) > 0 {
+			sessionClient = regionalClient(cfg, full, nil)
+		}
+		r.session, err = awssts.NewSessionToken(sessionClient, func(o *awssts.Options) {
 			o.Duration, o.ExpiryWindow, o.Logger = mfaDuration, awssts.DefaultExpiryWindow, opts.Logger
 			o.SerialNumber, o.TokenProvider = aws.String(c.mfaSerial), r.prompt.code
+			o.FailoverRegions = opts.FailoverRegions
 		})
 		if err != nil {
 			return nil, namedFlag(err, sessionFlags)
@@ -90,11 +105,24 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 		session = &cachedSession{p: r.session, cache: store, key: sk.Hash(), serial: c.mfaSerial, window: awssts.DefaultExpiryWindow}
 		roleClient = newLazySTS(full, session)
 	}
+	if len(opts.FailoverRegions) > 0 {
+		var creds aws.CredentialsProvider
+		if session != nil {
+			creds = session
+		}
+		if r.failover, err = newFailoverSTS(cfg, full, creds, c.roleARN, opts); err != nil {
+			r.Close()
+			return nil, err
+		}
+		roleClient = r.failover
+		opts.FailoverRegions = nil // the inner Provider fails over; the outer one's client is the cache
+	}
 	if store != nil {
 		rk := key
 		rk.Region = cfg.Region
 		rk.Action, rk.RoleARN, rk.Duration, rk.SessionPrefix = "AssumeRole", c.roleARN, opts.Duration, opts.RoleSessionNamePrefix
 		rk.ExternalID, rk.Policy, rk.SourceIdentity = aws.ToString(opts.ExternalID), aws.ToString(opts.Policy), aws.ToString(opts.SourceIdentity)
+		rk.FailoverRegions = c.failoverRegions
 		cached := &cachedAssumeRole{client: roleClient, cache: store, key: rk.Hash(), window: opts.ExpiryWindow}
 		if session != nil {
 			cached.refused = session.forget
@@ -106,9 +134,7 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 			logger: slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	}
 	if r.Provider, err = awssts.New(roleClient, c.roleARN, func(o *awssts.Options) { *o = opts }); err != nil {
-		if r.session != nil {
-			r.session.Close()
-		}
+		r.Close()
 		return nil, namedFlag(err, roleFlags)
 	}
 	return r, nil

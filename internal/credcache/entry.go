@@ -60,6 +60,9 @@ type Key struct {
 	Duration                         time.Duration
 	ExternalID, Policy               string `json:",omitempty"`
 	SourceIdentity, MFASerial        string `json:",omitempty"`
+	// FailoverRegions are the regions asked after Region, in order: another list is
+	// another way to the credentials, and so another entry.
+	FailoverRegions []string `json:",omitempty"`
 }
 
 // Hash is the name of k's entry.
