@@ -17,8 +17,8 @@ import (
 // the configuration of its source, and with --mfa-serial the MFA session and its prompt.
 type roleCredentials struct {
 	*awssts.Provider
-	cfg     aws.Config
-	src     credcache.Source
+	cfg      aws.Config
+	src      credcache.Source
 	session  *awssts.Provider
 	prompt   *mfaPrompt
 	failover *failoverSTS // with --failover-region
