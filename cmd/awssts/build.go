@@ -21,7 +21,8 @@ type roleCredentials struct {
 	src      credcache.Source
 	session  *awssts.Provider
 	prompt   *mfaPrompt
-	failover *failoverSTS // with --failover-region
+	failover *failoverSTS     // with --failover-region
+	inner    *awssts.Provider // with --certificate: the Roles Anywhere Provider behind the cache
 }
 
 // Close ends any MFA prompt, then stops the Providers' goroutines.
@@ -29,7 +30,7 @@ func (r *roleCredentials) Close() error {
 	if r.prompt != nil {
 		r.prompt.Stop()
 	}
-	for _, p := range []*awssts.Provider{r.Provider, r.session} {
+	for _, p := range []*awssts.Provider{r.Provider, r.session, r.inner} {
 		if p != nil {
 			p.Close()
 		}
@@ -46,6 +47,9 @@ func (r *roleCredentials) Close() error {
 // which run on: prefetch keeps their credentials fresh, each renewal is logged at Info and
 // failures at Warn on stderr.
 func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCredentials, error) {
+	if c.ra.set() {
+		return c.buildRolesAnywhere(ctx, s, long)
+	}
 	opts, mfaDuration, err := c.options()
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ type commonFlags struct {
 	mfaDuration                                       string
 	failoverRegions                                   regionList
 	noCache                                           bool
+	ra                                                rolesAnywhereFlags
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -33,6 +34,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.mfaDuration, "mfa-duration", "", "MFA session duration, 900s to 36h (default "+awssts.DefaultSessionTokenDuration.String()+"); needs --mfa-serial")
 	fs.StringVar(&c.policy, "policy", "", "session policy as JSON, or @FILE to read it from a file")
 	fs.Var(&c.failoverRegions, "failover-region", "region whose STS is asked when the region's fails with an outage; repeat it (or separate with commas) for more, asked in order")
+	c.ra.register(fs)
 	fs.BoolVar(&c.noCache, "no-cache", false, "neither read nor write the credential cache ($"+credcache.DirVariable+", else the user cache directory)")
 }
 
