@@ -100,6 +100,7 @@ func readPrivateKey(name string, warn io.Writer) (crypto.Signer, error) {
 		default:
 			continue // EC PARAMETERS, a certificate kept with its key, …
 		}
+		clear(block.Bytes)
 		if err != nil {
 			return nil, usagef("%s %s: the %s block does not parse", flag, name, block.Type)
 		}
