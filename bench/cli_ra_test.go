@@ -103,12 +103,4 @@ func TestCLIRolesAnywhere(t *testing.T) {
 	}
 }
 
-func (c *cli) createSessions() int {
-	n := 0
-	for _, call := range c.srv.Calls() {
-		if call.Action == "CreateSession" {
-			n++
-		}
-	}
-	return n
-}
+func (c *cli) createSessions() int { return c.calls("CreateSession") }

@@ -46,15 +46,7 @@ func rolesAnywhereSTS(t *testing.T, key crypto.Signer) (*ststest.Server, pki) {
 	return srv, pki{ca: ca, caKey: caKey, leaf: leaf, key: key}
 }
 
-func createSessions(srv *ststest.Server) int {
-	n := 0
-	for _, c := range srv.Calls() {
-		if c.Action == "CreateSession" {
-			n++
-		}
-	}
-	return n
-}
+func createSessions(srv *ststest.Server) int { return callsOf(srv, "CreateSession") }
 
 func pemFile(t *testing.T, name, typ string, der []byte, mode os.FileMode) string {
 	t.Helper()
