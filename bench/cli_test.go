@@ -78,10 +78,13 @@ func (c *cli) run(tb testing.TB, args ...string) {
 	}
 }
 
-func (c *cli) assumeRoles() int {
+func (c *cli) assumeRoles() int { return c.calls("AssumeRole") }
+
+// calls counts the calls of action that the command's server received.
+func (c *cli) calls(action string) int {
 	n := 0
 	for _, call := range c.srv.Calls() {
-		if call.Action == "AssumeRole" {
+		if call.Action == action {
 			n++
 		}
 	}

@@ -27,6 +27,32 @@ func (r *results) cliCalls(id, kind string, n int) row {
 	return w
 }
 
+// cliRolesAnywhere is row 10c: CreateSession calls for 100 credential_process runs with a
+// certificate, 'awssts export' through the shared cache against AWS's aws_signing_helper.
+func (r *results) cliRolesAnywhere() row {
+	const n = 100
+	w := row{id: "10c", prefetch: "—", target: fmt.Sprintf("1 CreateSession call (the anchor makes %d)", n), test: "TestCLIRolesAnywhere",
+		measure: fmt.Sprintf("CLI, Roles Anywhere: CreateSession calls for %d credential_process runs one after another, `awssts export --certificate …` through the shared cache (anchor: `aws_signing_helper credential-process` with the same files)", n)}
+	ours, okOurs := r.c["cli-ra/"+onDemand]
+	theirs, okTheirs := r.c["cli-ra/"+anchor]
+	w.onDemand, w.anchor = "not measured", "not measured"
+	if okOurs {
+		w.onDemand = fmt.Sprintf("**%s**", createSessionCalls(ours.Calls))
+	}
+	if okTheirs {
+		w.anchor = createSessionCalls(theirs.Calls)
+	}
+	w.met = okOurs && okTheirs && ours.Calls == 1 && theirs.Calls == n
+	return w
+}
+
+func createSessionCalls(n int) string {
+	if n == 1 {
+		return "1 CreateSession call"
+	}
+	return fmt.Sprintf("%d CreateSession calls", n)
+}
+
 // cliHit is row 11: one 'awssts export' process served from the cache, against one
 // 'awssts --help' process of the same binary.
 func (r *results) cliHit() row {

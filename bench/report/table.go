@@ -40,7 +40,7 @@ func (r *results) rows() []row {
 		r.http("6a", "first", "HTTP to ststest on loopback: a new provider's first Retrieve (one signed AssumeRole)"),
 		r.http("6b", "cached", "HTTP to ststest on loopback: the cached Retrieve after it"),
 		r.longOutage(), r.raLongOutage(), r.wrapRefreshWait(), r.wrapOutage(), r.wrapSame(), r.clockSkew(),
-		r.cliCalls("10a", "sequential", 100), r.cliCalls("10b", "concurrent", 20), r.cliHit(),
+		r.cliCalls("10a", "sequential", 100), r.cliCalls("10b", "concurrent", 20), r.cliRolesAnywhere(), r.cliHit(),
 		r.throttledFleet(), r.regionalOutage(), r.serviceRejection()}
 	for _, w := range rows {
 		if !w.met && w.test != "" {

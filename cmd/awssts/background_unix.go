@@ -46,6 +46,13 @@ func startDetached(fs *flag.FlagSet, c *commonFlags, ln net.Listener, token stri
 	for _, name := range []string{"background", "listen", "format", "log"} {
 		delete(h.Flags, name)
 	}
+	for _, name := range []string{"certificate", "private-key", "intermediates"} {
+		if v, ok := h.Flags[name]; ok {
+			if h.Flags[name], err = filepath.Abs(v); err != nil {
+				return 0, usagef("--%s %s: %v", name, v, err)
+			}
+		}
+	}
 	if strings.HasPrefix(c.policy, "@") {
 		if h.Flags["policy"], err = readPolicy(c.policy); err != nil {
 			return 0, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,10 +17,12 @@ import (
 // the configuration of its source, and with --mfa-serial the MFA session and its prompt.
 type roleCredentials struct {
 	*awssts.Provider
-	cfg     aws.Config
-	src     credcache.Source
-	session *awssts.Provider
-	prompt  *mfaPrompt
+	cfg      aws.Config
+	src      credcache.Source
+	session  *awssts.Provider
+	prompt   *mfaPrompt
+	failover *failoverSTS     // with --failover-region
+	inner    *awssts.Provider // with --certificate: the Roles Anywhere Provider behind the cache
 }
 
 // Close ends any MFA prompt, then stops the Providers' goroutines.
@@ -27,9 +30,13 @@ func (r *roleCredentials) Close() error {
 	if r.prompt != nil {
 		r.prompt.Stop()
 	}
-	r.Provider.Close()
-	if r.session != nil {
-		r.session.Close()
+	for _, p := range []*awssts.Provider{r.Provider, r.session, r.inner} {
+		if p != nil {
+			p.Close()
+		}
+	}
+	if r.failover != nil {
+		r.failover.Close()
 	}
 	return nil
 }
@@ -40,6 +47,9 @@ func (r *roleCredentials) Close() error {
 // which run on: prefetch keeps their credentials fresh, each renewal is logged at Info and
 // failures at Warn on stderr.
 func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCredentials, error) {
+	if c.ra.set() {
+		return c.buildRolesAnywhere(ctx, s, long)
+	}
 	opts, mfaDuration, err := c.options()
 	if err != nil {
 		return nil, err
@@ -63,6 +73,10 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFailover(c.failoverRegions, cfg.Region, endpoint); err != nil {
+		return nil, err
+	}
+	opts.FailoverRegions = slices.Clone(c.failoverRegions)
 	var store *credcache.Cache
 	if !c.noCache {
 		store = newCache(s)
@@ -74,9 +88,14 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 	var session *cachedSession
 	if c.mfaSerial != "" {
 		r.prompt = newMFAPrompt(c.mfaSerial, c.startHint(), s)
-		r.session, err = awssts.NewSessionToken(newLazySTS(full, nil), func(o *awssts.Options) {
+		var sessionClient awssts.GetSessionTokenAPIClient = newLazySTS(full, nil)
+		if len(opts.FailoverRegions) > 0 {
+			sessionClient = regionalClient(cfg, full, nil)
+		}
+		r.session, err = awssts.NewSessionToken(sessionClient, func(o *awssts.Options) {
 			o.Duration, o.ExpiryWindow, o.Logger = mfaDuration, awssts.DefaultExpiryWindow, opts.Logger
 			o.SerialNumber, o.TokenProvider = aws.String(c.mfaSerial), r.prompt.code
+			o.FailoverRegions = opts.FailoverRegions
 		})
 		if err != nil {
 			return nil, namedFlag(err, sessionFlags)
@@ -90,11 +109,24 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 		session = &cachedSession{p: r.session, cache: store, key: sk.Hash(), serial: c.mfaSerial, window: awssts.DefaultExpiryWindow}
 		roleClient = newLazySTS(full, session)
 	}
+	if len(opts.FailoverRegions) > 0 {
+		var creds aws.CredentialsProvider
+		if session != nil {
+			creds = session
+		}
+		if r.failover, err = newFailoverSTS(cfg, full, creds, c.roleARN, opts); err != nil {
+			r.Close()
+			return nil, err
+		}
+		roleClient = r.failover
+		opts.FailoverRegions = nil // the inner Provider fails over; the outer one's client is the cache
+	}
 	if store != nil {
 		rk := key
 		rk.Region = cfg.Region
 		rk.Action, rk.RoleARN, rk.Duration, rk.SessionPrefix = "AssumeRole", c.roleARN, opts.Duration, opts.RoleSessionNamePrefix
 		rk.ExternalID, rk.Policy, rk.SourceIdentity = aws.ToString(opts.ExternalID), aws.ToString(opts.Policy), aws.ToString(opts.SourceIdentity)
+		rk.FailoverRegions = c.failoverRegions
 		cached := &cachedAssumeRole{client: roleClient, cache: store, key: rk.Hash(), window: opts.ExpiryWindow}
 		if session != nil {
 			cached.refused = session.forget
@@ -106,9 +138,7 @@ func (c *commonFlags) build(ctx context.Context, s streams, long bool) (*roleCre
 			logger: slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	}
 	if r.Provider, err = awssts.New(roleClient, c.roleARN, func(o *awssts.Options) { *o = opts }); err != nil {
-		if r.session != nil {
-			r.session.Close()
-		}
+		r.Close()
 		return nil, namedFlag(err, roleFlags)
 	}
 	return r, nil

@@ -17,10 +17,13 @@ import (
 )
 
 // assumeRoles counts the AssumeRole calls srv received.
-func assumeRoles(srv *ststest.Server) int {
+func assumeRoles(srv *ststest.Server) int { return callsOf(srv, "AssumeRole") }
+
+// callsOf counts the calls of action that srv received.
+func callsOf(srv *ststest.Server, action string) int {
 	n := 0
 	for _, c := range srv.Calls() {
-		if c.Action == "AssumeRole" {
+		if c.Action == action {
 			n++
 		}
 	}

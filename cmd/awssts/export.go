@@ -34,6 +34,9 @@ Examples:
   [profile app]
   credential_process = awssts export --format process --profile source --role-arn arn:aws:iam::123456789012:role/app
 
+  # IAM Roles Anywhere: a certificate and its key instead of source credentials
+  credential_process = awssts export --format process --certificate host.pem --private-key host.key --trust-anchor-arn arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/TA --profile-arn arn:aws:rolesanywhere:eu-west-1:123456789012:profile/P --role-arn arn:aws:iam::123456789012:role/app
+
   eval "$(awssts export --format env --role-arn arn:aws:iam::123456789012:role/app)"
   awssts export --format fish --role-arn arn:aws:iam::123456789012:role/app --duration 2h | source
 

@@ -17,7 +17,9 @@ type commonFlags struct {
 	roleARN, region, profile, duration, sessionPrefix string
 	externalID, sourceIdentity, mfaSerial, policy     string
 	mfaDuration                                       string
+	failoverRegions                                   regionList
 	noCache                                           bool
+	ra                                                rolesAnywhereFlags
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -31,6 +33,8 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.mfaSerial, "mfa-serial", "", "MFA device ARN: one code, read from the terminal, starts an MFA session that the role is assumed with")
 	fs.StringVar(&c.mfaDuration, "mfa-duration", "", "MFA session duration, 900s to 36h (default "+awssts.DefaultSessionTokenDuration.String()+"); needs --mfa-serial")
 	fs.StringVar(&c.policy, "policy", "", "session policy as JSON, or @FILE to read it from a file")
+	fs.Var(&c.failoverRegions, "failover-region", "region whose STS is asked when the region's fails with an outage; repeat it (or separate with commas) for more, asked in order")
+	c.ra.register(fs)
 	fs.BoolVar(&c.noCache, "no-cache", false, "neither read nor write the credential cache ($"+credcache.DirVariable+", else the user cache directory)")
 }
 
@@ -71,6 +75,9 @@ func namedFlag(err error, flags map[string]string) error {
 	msg := strings.TrimPrefix(err.Error(), "awssts: ")
 	field, _, _ := strings.Cut(msg, " ")
 	field = strings.TrimSuffix(field, ":")
+	if strings.HasPrefix(field, "FailoverRegions") {
+		return failoverFlag(err)
+	}
 	if f, ok := flags[field]; ok {
 		return usagef("%s: %s", f, msg)
 	}
@@ -86,6 +93,17 @@ func parseDuration(name, v, limits string) (time.Duration, error) {
 		return 0, usagef("%s %q: want seconds (3600) or a Go duration (1h), %s", name, v, limits)
 	}
 	return d, nil
+}
+
+// regionList is a repeatable flag; commas also separate its values, so that its String
+// sets it again in one Set.
+type regionList []string
+
+func (l *regionList) String() string { return strings.Join(*l, ",") }
+
+func (l *regionList) Set(v string) error {
+	*l = append(*l, strings.Split(v, ",")...)
+	return nil
 }
 
 func optional(v string) *string {

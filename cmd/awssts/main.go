@@ -8,7 +8,8 @@
 //	awssts cache clear [--role-arn ARN]
 //
 // Source credentials come from the SDK's default chain (--profile picks a profile), and
-// AWS_ENDPOINT_URL_STS is honoured. Processes of one user share a credential cache, so that
+// AWS_ENDPOINT_URL_STS is honoured; or, with --certificate and --private-key, IAM Roles
+// Anywhere CreateSession is the source (AWS_ENDPOINT_URL_ROLESANYWHERE is honoured). Processes of one user share a credential cache, so that
 // they make one STS call per session between them, and with --mfa-serial one MFA code serves
 // an MFA session. Bad input exits 2, an STS failure exits 1.
 package main
@@ -53,6 +54,10 @@ Usage:
   awssts exec [--serve] --role-arn ARN [flags] -- CMD [ARGS...]
   awssts serve --role-arn ARN [--background] [flags]
   awssts cache clear [--role-arn ARN]
+
+With a certificate (IAM Roles Anywhere) instead of source credentials, export, exec and
+serve take --certificate FILE --private-key FILE [--intermediates FILE]
+--trust-anchor-arn ARN --profile-arn ARN --role-arn ARN.
 
 Run 'awssts COMMAND --help' for the flags and examples.
 `

@@ -8,7 +8,9 @@
 //     identity (Identify): the access key ID and a digest of its secret, a digest of a web
 //     identity token's content, or, where the identity cannot be read locally (SSO,
 //     credential_process, role chains), a digest of the resolved profile settings and of
-//     the files they read; paths are absolute. A different identity never matches.
+//     the files they read; paths are absolute. For Roles Anywhere it holds the SHA-256
+//     fingerprints of the certificate and its intermediates. A different identity never
+//     matches.
 //   - The directory is this user's and writable by no one else, entries are mode 0600, and
 //     anything else is ignored with a warning that names the file and shows none of it.
 //     Entries and locks are checked with Lstat and opened with O_NOFOLLOW|O_NONBLOCK: a
@@ -17,8 +19,9 @@
 //     none. One process at a time renews an entry, under KEY.lock; the others wait for it
 //     (up to LockWait) and then read what it stored.
 //   - A refusal from STS (IsRefusal: InvalidClientTokenId, SignatureDoesNotMatch,
-//     InvalidIdentityToken, ExpiredToken, ExpiredTokenException, AccessDenied) removes the
-//     entry, and its credentials are never served in place of the error.
+//     InvalidIdentityToken, ExpiredToken, ExpiredTokenException, AccessDenied) or from Roles
+//     Anywhere (AccessDeniedException) removes the entry, and its credentials are never
+//     served in place of the error.
 //   - Any other failed STS call is recorded in the entry: across all processes an entry gets
 //     at most MaxAttempts calls per AttemptWindow during an outage. Meanwhile cached
 //     credentials that the caller deems usable are served with a warning.

@@ -14,7 +14,7 @@ const entryVersion = 2
 type Entry struct {
 	Version         int
 	Key             string    // the SHA-256 the file is named after
-	Action          string    // AssumeRole or GetSessionToken
+	Action          string    // AssumeRole, GetSessionToken or CreateSession
 	RoleARN         string    `json:",omitempty"`
 	MFASerial       string    `json:",omitempty"`
 	AccessKeyID     string    `json:",omitempty"`
@@ -22,6 +22,7 @@ type Entry struct {
 	SessionToken    string    `json:",omitempty"`
 	Expiration      time.Time // the real expiry, on this machine's clock
 	AssumedRoleUser string    `json:",omitempty"`
+	AccountID       string    `json:",omitempty"` // of a source whose answer has no AssumedRoleUser
 
 	// Attempts are the times of the failed STS calls in the last AttemptWindow, and
 	// LastError the latest one's message (STS's words, no secret).
@@ -60,6 +61,12 @@ type Key struct {
 	Duration                         time.Duration
 	ExternalID, Policy               string `json:",omitempty"`
 	SourceIdentity, MFASerial        string `json:",omitempty"`
+	// FailoverRegions are the regions asked after Region, in order: another list is
+	// another way to the credentials, and so another entry.
+	FailoverRegions []string `json:",omitempty"`
+	// TrustAnchorARN and ProfileARN are those of a Roles Anywhere CreateSession, whose
+	// Source is the certificate's fingerprint and its chain's.
+	TrustAnchorARN, ProfileARN string `json:",omitempty"`
 }
 
 // Hash is the name of k's entry.

@@ -27,12 +27,14 @@ type Lookup struct {
 	About  Entry            // Action, RoleARN and MFASerial, for an entry that records only failures
 }
 
-// refusals are the STS error codes that refuse the source or its request: authentication
-// and authorisation errors, which no retry and no cached credentials may paper over.
+// refusals are the error codes of STS, and of Roles Anywhere (AccessDeniedException), that
+// refuse the source or its request: authentication and authorisation errors, which no retry
+// and no cached credentials may paper over.
 var refusals = []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidIdentityToken",
-	"ExpiredToken", "ExpiredTokenException", "AccessDenied"}
+	"ExpiredToken", "ExpiredTokenException", "AccessDenied", "AccessDeniedException"}
 
-// IsRefusal reports whether err is STS refusing the caller, rather than an outage.
+// IsRefusal reports whether err is STS or Roles Anywhere refusing the caller, rather than an
+// outage.
 func IsRefusal(err error) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && slices.Contains(refusals, apiErr.ErrorCode())
