@@ -10,11 +10,12 @@ import (
 const botoCredentials = "import boto3; c = boto3.Session().get_credentials(); print(c.method, c.access_key)"
 
 // Shared config files that botocore reads static keys from, in forms that INI parsers other
-// than awssts's line filter accept: configparser takes ':' as well as '=', and keys indented
-// under their section.
+// than awssts's line filter accept: configparser takes ':' as well as '=', keys indented
+// under their section, and lines ended by CR alone (Python reads files with universal newlines).
 var botoReadableKeys = map[string]string{
 	"colon":    "[default]\nregion = us-east-1\naws_access_key_id: AKIACONFIGKEY0000000\naws_secret_access_key: config-secret-must-not-leak\n",
 	"indented": "[default]\n  aws_access_key_id = AKIACONFIGKEY0000000\n  aws_secret_access_key = config-secret-must-not-leak\n  region = us-east-1\n",
+	"cr-only":  "[default]\rregion = us-east-1\raws_access_key_id = AKIACONFIGKEY0000000\raws_secret_access_key = config-secret-must-not-leak\r",
 }
 
 // Expected: a boto3 child of exec --serve takes the role's credentials from the endpoint
