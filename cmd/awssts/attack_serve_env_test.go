@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+
+	"github.com/awssts/awssts/ststest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,5 +44,48 @@ func TestAttack_ExecServe_Boto3ReadsKeysTheCopyKept(t *testing.T) {
 				t.Errorf("boto3 child got %q: want the role's credentials from the endpoint (container-role), not the config file's keys", strings.TrimSpace(stdout))
 			}
 		})
+	}
+}
+
+// The Go SDK also reads the source keys from the legacy AWS_ACCESS_KEY and AWS_SECRET_KEY,
+// and awssts takes its source from them. Expected: the Go SDK child of exec --serve runs as
+// the assumed role, not as the user whose keys are left in those variables.
+func TestAttack_ExecServe_LegacyKeyVariablesReachTheChild(t *testing.T) {
+	localSTS(t)
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	os.Unsetenv("AWS_ACCESS_KEY_ID")
+	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+	t.Setenv("AWS_ACCESS_KEY", key)
+	t.Setenv("AWS_SECRET_KEY", secret)
+	code, stdout, stderr := runCLI(t, "", append([]string{"exec", "--serve", "--role-arn", roleARN, "--"}, child(t, "sdk")...)...)
+	if code == exitUsage {
+		return // refused: allowed
+	}
+	if code != 0 || !strings.HasPrefix(stdout, "arn:aws:sts::"+ststest.Account+":assumed-role/demo/") {
+		t.Errorf("exit %d, child's caller %q, stderr %q: want the assumed role", code, strings.TrimSpace(stdout), stderr)
+	}
+}
+
+// SECURITY.md: the source secret key never goes to the child of exec. Expected: no
+// variable of the child's environment holds the source secret, whatever the variable's name.
+func TestAttack_Exec_LegacySecretVariableReachesTheChild(t *testing.T) {
+	localSTS(t)
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	os.Unsetenv("AWS_ACCESS_KEY_ID")
+	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+	t.Setenv("AWS_ACCESS_KEY", key)
+	t.Setenv("AWS_SECRET_KEY", secret)
+	code, stdout, stderr := runBinary(t, append([]string{"exec", "--role-arn", roleARN, "--"}, child(t, "env")...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var env map[string]string
+	if err := json.Unmarshal([]byte(stdout), &env); err != nil {
+		t.Fatalf("child output %q: %v", stdout, err)
+	}
+	for k, v := range env {
+		if v == secret {
+			t.Errorf("the child's %s holds the source secret key", k)
+		}
 	}
 }
