@@ -158,3 +158,24 @@ func resetConnection(w http.ResponseWriter) {
 	}
 	_ = conn.Close()
 }
+
+// begin records call with the fault queued for its action, and waits out that fault's delay.
+// It returns the call's id and fault, and false once it has reset the connection: for a
+// ConnectionReset fault, or a client that left during the delay.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, call Call) (int, fault, bool) {
+	f := s.takeFault(call.Action)
+	call.Fault, call.Delay = f.kind, f.delay
+	id := s.record(call)
+	if f.delay > 0 {
+		if !s.wait(r, f.delay) {
+			resetConnection(w)
+			return id, f, false
+		}
+		s.setDate(w)
+	}
+	if f.kind == ConnectionReset {
+		resetConnection(w)
+		return id, f, false
+	}
+	return id, f, true
+}

@@ -114,21 +114,11 @@ func (s *Server) serveCreateSession(w http.ResponseWriter, r *http.Request) {
 	if in.RoleSessionName != nil {
 		params.Set("RoleSessionName", *in.RoleSessionName)
 	}
-	call := newCall(r, params)
-	f := s.takeFault(call.Action)
-	call.Fault, call.Delay = f.kind, f.delay
-	id := s.record(call)
-	if f.delay > 0 {
-		if !s.wait(r, f.delay) {
-			resetConnection(w)
-			return
-		}
-		s.setDate(w)
+	id, f, ok := s.begin(w, r, newCall(r, params))
+	if !ok {
+		return
 	}
 	switch f.kind {
-	case ConnectionReset:
-		resetConnection(w)
-		return
 	case MalformedResponse:
 		writeBody(w, http.StatusCreated, `{"credentialSet":[{"credentials":{"accessKeyId":"ASIA`)
 		return

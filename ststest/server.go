@@ -152,21 +152,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call := newCall(r, params)
-	f := s.takeFault(call.Action)
-	call.Fault, call.Delay = f.kind, f.delay
-	id := s.record(call)
-
-	if f.delay > 0 {
-		if !s.wait(r, f.delay) {
-			resetConnection(w)
-			return
-		}
-		s.setDate(w)
+	id, f, ok := s.begin(w, r, call)
+	if !ok {
+		return
 	}
 	switch f.kind {
-	case ConnectionReset:
-		resetConnection(w)
-		return
 	case MalformedResponse:
 		writeMalformed(w, call.Action)
 		return
