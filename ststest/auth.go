@@ -34,8 +34,6 @@ type sigv4Auth struct {
 
 const amzDateFormat = "20060102T150405Z"
 
-var signer = v4.NewSigner()
-
 // authenticate checks a request's SigV4 signature by signing the same request again with the
 // SDK's own signer and the secret on file, so the server and the SDK cannot drift apart.
 func (s *Server) authenticate(r *http.Request, body []byte) (principal, *apiError) {
@@ -80,7 +78,9 @@ func (s *Server) authenticate(r *http.Request, body []byte) (principal, *apiErro
 		}
 	}
 	sum := sha256.Sum256(body)
-	if err := signer.SignHTTP(r.Context(), creds, resigned, hex.EncodeToString(sum[:]), auth.service, auth.region, signingTime); err != nil {
+	// A signer of its own: a shared one keeps derived keys by key ID, not by secret, so a
+	// replaced secret would go on working for the day.
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, resigned, hex.EncodeToString(sum[:]), auth.service, auth.region, signingTime); err != nil {
 		return principal{}, errSignature("The request could not be signed again: " + err.Error())
 	}
 	want := parseAuthorization(resigned.Header.Get("Authorization")).signature
