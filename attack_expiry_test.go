@@ -46,7 +46,7 @@ func (s *shorteningSource) Retrieve(context.Context) (aws.Credentials, error) {
 func TestAttack_UnchangedKeyEarlierExpiry_ServedPastRealExpiry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := &shorteningSource{}
-		p := mustWrap(t, src, func(o *WrapOptions) { o.Prefetch = true })
+		p := mustWrap(t, src, func(o *WrapOptions) { o.Prefetch, o.ExpiryWindow = true, 10*time.Minute })
 		mustRetrieve(t, p)
 		// Prefetch asks between 50 s and 110 s before the refresh time (at 50 min); by 49m30s
 		// the second answer's expiry, 5 s after it, has passed.

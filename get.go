@@ -104,9 +104,11 @@ func sharedProvider(ctx context.Context, key [sha256.Size]byte, a sharedArgs) (*
 	close(e.ready)
 	var evicted *Provider
 	shared.Lock()
-	if e.err != nil {
+	switch {
+	case shared.entries[key] != e: // a waiter's touch and a later eviction came first
+	case e.err != nil:
 		delete(shared.entries, key)
-	} else {
+	default:
 		evicted = touch(key)
 	}
 	shared.Unlock()

@@ -166,7 +166,7 @@ func TestTelemetry_WrapUnchanged(t *testing.T) {
 		m := &fakeMeter{}
 		src := credentials.StaticCredentialsProvider{Value: aws.Credentials{AccessKeyID: "ASIAIMDS", SecretAccessKey: "s",
 			CanExpire: true, Expires: time.Now().Add(time.Hour)}}
-		p, err := awssts.Wrap(src, func(o *awssts.WrapOptions) { o.MeterProvider = m })
+		p, err := awssts.Wrap(src, func(o *awssts.WrapOptions) { o.MeterProvider, o.ExpiryWindow = m, 10*time.Minute })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,6 +57,7 @@ func TestUserHeld_HandlerSignsWithSameProviderThroughSDKCache(t *testing.T) {
 			h := &shippingHandler{}
 			p, err := awssts.NewFromConfig(inMemoryConfig(srv, childUser, childSecret), childRole, func(o *awssts.Options) {
 				o.Prefetch, o.Logger = prefetch, slog.New(h)
+				o.Duration, o.ExpiryWindow = time.Hour, 10*time.Minute // the same scenario in -tags dev
 			})
 			if err != nil {
 				t.Fatal(err)
