@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awssts/awssts"
 	"github.com/awssts/awssts/ststest"
 )
 
@@ -196,7 +197,7 @@ func TestRolesAnywhere_RefusalDropsTheEntry(t *testing.T) {
 	}
 	// The entry is due (within the refresh window) but still usable in an outage.
 	b, _ := os.ReadFile(files[0])
-	due := time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339Nano)
+	due := time.Now().Add(awssts.DefaultExpiryWindow - 10*time.Second).UTC().Format(time.RFC3339Nano)
 	b = regexpReplace(b, `"Expiration":"[^"]*"`, `"Expiration":"`+due+`"`)
 	if err := os.WriteFile(files[0], b, 0o600); err != nil {
 		t.Fatal(err)
