@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/awssts/awssts/internal/credcache"
@@ -14,12 +15,11 @@ import (
 
 // shadowingVariables are settings that every SDK uses before a container-credentials
 // endpoint: a process given the endpoint must not see them.
-var shadowingVariables = []string{
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
+var shadowingVariables = append(slices.Clone(sourceKeyVariables),
 	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME",
 	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 	"AWS_CREDENTIAL_FILE", // botocore's legacy EC2 credentials file
-}
+)
 
 // credentialSettings are the shared-config settings that give a profile credentials of its
 // own, which the SDKs use before the endpoint.
@@ -88,11 +88,13 @@ func newEndpointFiles(src credcache.Source) (*endpointFiles, error) {
 	return e, nil
 }
 
-// vars are the variables that point the SDKs, the AWS CLI and boto at the files.
+// vars are the variables that point the SDKs, the AWS CLI and boto at the files; the Java
+// SDK v1 reads its credentials file from AWS_CREDENTIAL_PROFILES_FILE.
 func (e *endpointFiles) vars() []string {
 	return []string{
 		"AWS_CONFIG_FILE=" + filepath.Join(e.dir, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(e.dir, "credentials"),
+		"AWS_CREDENTIAL_PROFILES_FILE=" + filepath.Join(e.dir, "credentials"),
 		"BOTO_CONFIG=" + filepath.Join(e.dir, "boto"),
 	}
 }
