@@ -18,10 +18,9 @@
 //   - Entries are written to a .tmp- file and renamed, so a reader sees a whole entry or
 //     none. One process at a time renews an entry, under KEY.lock; the others wait for it
 //     (up to LockWait) and then read what it stored.
-//   - A refusal from STS (IsRefusal: InvalidClientTokenId, SignatureDoesNotMatch,
-//     InvalidIdentityToken, ExpiredToken, ExpiredTokenException, AccessDenied) or from Roles
-//     Anywhere (AccessDeniedException) removes the entry, and its credentials are never
-//     served in place of the error.
+//   - A refusal from STS or Roles Anywhere (IsRefusal, the awssts library's rule: any API
+//     error that is not an outage, or an unparsed 401 or 403) removes the entry, and its
+//     credentials are never served in place of the error.
 //   - Any other failed STS call is recorded in the entry: across all processes an entry gets
 //     at most MaxAttempts calls per AttemptWindow during an outage. Meanwhile cached
 //     credentials that the caller deems usable are served with a warning.
