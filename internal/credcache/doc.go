@@ -7,8 +7,9 @@
 //   - An entry is found only under the Key it was stored with, and a Key holds the source
 //     identity (Identify): the access key ID and a digest of its secret, a digest of a web
 //     identity token's content, or, where the identity cannot be read locally (SSO,
-//     credential_process, role chains), a digest of the resolved profile settings and of
-//     the files they read; paths are absolute. For Roles Anywhere it holds the SHA-256
+//     credential_process, role chains, keys beside a role_arn), a digest of the resolved
+//     profile settings, of the files they read and of the environment they take their
+//     source from (credential_source); paths are absolute. For Roles Anywhere it holds the SHA-256
 //     fingerprints of the certificate and its intermediates. A different identity never
 //     matches.
 //   - The directory is this user's and writable by no one else, entries are mode 0600, and
