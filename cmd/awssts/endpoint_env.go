@@ -21,7 +21,8 @@ var shadowingVariables = append(slices.Clone(sourceKeyVariables),
 // maxConfigSize bounds the shared config file that is copied.
 const maxConfigSize = 1 << 20
 
-// endpointFiles is a private directory of files in which the endpoint wins: an empty shared
+// endpointFiles is a directory of files in which the endpoint wins, in the awssts cache
+// directory so that no other user can make or replace it, before or after it is removed: an empty shared
 // credentials file, an empty boto config, and a config written from the user's shared config
 // (configCopy) with every profile kept, regions and other settings included, but nothing that
 // could give a profile credentials. Profiles that only the credentials file named are kept
@@ -50,9 +51,9 @@ func newEndpointFiles(src credcache.Source) (*endpointFiles, error) {
 		credentials = append(credentials, b)
 	}
 	config := configCopy(configs, credentials)
-	dir, err := os.MkdirTemp("", "awssts-endpoint-")
+	dir, err := credcache.MkdirTemp("endpoint-")
 	if err != nil {
-		return nil, err
+		return nil, usagef("a private directory for the endpoint's files: %v", err)
 	}
 	e := &endpointFiles{dir: dir}
 	for name, body := range map[string][]byte{"config": config, "credentials": nil, "boto": nil} {

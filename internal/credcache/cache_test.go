@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -176,5 +177,29 @@ func TestClear_EntriesLocksAndTemporaryFiles(t *testing.T) {
 	tmps, _ := filepath.Glob(filepath.Join(c.Dir(), ".*"))
 	if err != nil || entries != 1 || temps != 2 || len(left)+len(tmps) != 0 {
 		t.Errorf("Clear: %d entries, %d temporary files, %v; left %v %v", entries, temps, err, left, tmps)
+	}
+}
+
+// MkdirTemp makes the cache directory private, and refuses one that others may write to.
+func TestMkdirTemp_InThePrivateCacheDirectory(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "cache")
+	t.Setenv(DirVariable, base)
+	dir, err := MkdirTemp("endpoint-")
+	if err != nil || filepath.Dir(dir) != base || !strings.HasPrefix(filepath.Base(dir), "endpoint-") {
+		t.Fatalf("MkdirTemp: %q, %v; want a directory in %s", dir, err, base)
+	}
+	for _, d := range []string{base, dir} {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: %v, %v; want a directory of mode 0700", d, fi.Mode(), err)
+		}
+	}
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if err := os.Chmod(base, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if dir, err := MkdirTemp("endpoint-"); err == nil || !strings.Contains(err.Error(), base) {
+		t.Errorf("in a world-writable cache directory: %q, %v; want an error naming it", dir, err)
 	}
 }

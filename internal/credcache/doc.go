@@ -25,6 +25,8 @@
 //   - Any other failed STS call is recorded in the entry: across all processes an entry gets
 //     at most MaxAttempts calls per AttemptWindow during an outage. Meanwhile cached
 //     credentials that the caller deems usable are served with a warning.
+//   - MkdirTemp makes a directory in the same private directory, for files that no other
+//     user may make or replace (the endpoint's config copy).
 //   - Clear removes entries, their locks, and the .tmp- files that a crash left behind.
 //
 // Nothing here logs or formats a secret: warnings name files, never their content.
