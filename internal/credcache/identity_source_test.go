@@ -26,14 +26,19 @@ func distinct(t *testing.T, cfg string, bodies map[string]string, setup map[stri
 	}
 }
 
+// configOnly leaves only a shared config file, whose name it returns.
+func configOnly(t *testing.T) string {
+	clean(t)
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	return filepath.Join(dir, "config")
+}
+
 // A profile with static keys and a role_arn is the role's session: each of its role settings
 // is part of the ID, not only the key ID.
 func TestIdentify_KeysWithRoleSettings(t *testing.T) {
-	clean(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config")
-	t.Setenv("AWS_CONFIG_FILE", cfg)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	cfg := configOnly(t)
 	const keys = "[profile p]\naws_access_key_id = AKIAONE\naws_secret_access_key = secret-one\n"
 	distinct(t, cfg, map[string]string{
 		"keys only":    keys,
@@ -50,12 +55,8 @@ func TestIdentify_KeysWithRoleSettings(t *testing.T) {
 // credential_source takes the source from the environment: the keys there, or the container
 // token file's content, are part of the ID.
 func TestIdentify_CredentialSourceFromTheEnvironment(t *testing.T) {
-	clean(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config")
-	t.Setenv("AWS_CONFIG_FILE", cfg)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
-	token := filepath.Join(dir, "token")
+	cfg := configOnly(t)
+	token := filepath.Join(filepath.Dir(cfg), "token")
 	env := "[profile p]\nrole_arn = arn:aws:iam::123456789012:role/a\ncredential_source = Environment\n"
 	ecs := "[profile p]\nrole_arn = arn:aws:iam::123456789012:role/a\ncredential_source = EcsContainer\n"
 	keys := func(id, secret string) func() {
