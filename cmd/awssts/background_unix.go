@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -88,7 +89,12 @@ func startDetached(fs *flag.FlagSet, c *commonFlags, ln net.Listener, token stri
 	cmd.Stdin, cmd.ExtraFiles = handR, []*os.File{lnFile, readyW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if logFile != "" {
-		f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		// Not through a symlink: one planted in a shared directory would aim the log at
+		// any file of this user's.
+		f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+		if errors.Is(err, unix.ELOOP) {
+			return 0, usagef("--log %s: is a symbolic link; name the file itself", logFile)
+		}
 		if err != nil {
 			return 0, usagef("--log %s: %v", logFile, err)
 		}

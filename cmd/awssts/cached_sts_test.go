@@ -139,7 +139,8 @@ func TestCachedAssumeRole_StaleOnFailure(t *testing.T) {
 // A refusal from STS is not an outage: the cached credentials of that source are not served,
 // however long they would last, and the entry is removed.
 func TestCachedAssumeRole_RefusalIsNeverStale(t *testing.T) {
-	for _, code := range []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidIdentityToken", "ExpiredTokenException", "AccessDenied"} {
+	for _, code := range []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidIdentityToken", "ExpiredTokenException", "AccessDenied",
+		"RegionDisabledException", "ValidationError"} {
 		t.Run(code, func(t *testing.T) {
 			t.Setenv("AWSSTS_CACHE_DIR", t.TempDir())
 			synctest.Test(t, func(t *testing.T) {

@@ -20,9 +20,9 @@ import (
 const execUsage = `Usage: awssts exec [--serve] --role-arn ARN [flags] -- CMD [ARGS...]
 
 Runs CMD with the role's temporary credentials and AWS_REGION in its environment. The
-exit code is CMD's, and SIGINT and SIGTERM are forwarded to it. The source's long-term
-variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE)
-are not passed on.
+exit code is CMD's, and SIGINT and SIGTERM are forwarded to it. The source's
+variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, their legacy
+names AWS_ACCESS_KEY, AWS_SECRET_KEY and AMAZON_*, and AWS_PROFILE) are not passed on.
 
 With --serve, CMD gets no keys: it gets AWS_CONTAINER_CREDENTIALS_FULL_URI and
 AWS_CONTAINER_AUTHORIZATION_TOKEN instead, and every AWS SDK and the AWS CLI fetch
@@ -39,17 +39,26 @@ Examples:
 Flags:
 `
 
+// sourceKeyVariables are every name under which an SDK reads keys from the environment:
+// the standard ones and botocore's AWS_SECURITY_TOKEN, the Go SDK's and the Java SDK v1's
+// legacy AWS_ACCESS_KEY and AWS_SECRET_KEY, and the AMAZON_ names of the Ruby SDK and the
+// JavaScript SDK v2. Any of them may hold the source's keys.
+var sourceKeyVariables = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
+	"AWS_ACCESS_KEY", "AWS_SECRET_KEY",
+	"AMAZON_ACCESS_KEY_ID", "AMAZON_SECRET_ACCESS_KEY", "AMAZON_SESSION_TOKEN",
+}
+
 // sourceVariables are the parent's credential settings; the child must see the role's
 // credentials only.
-var sourceVariables = []string{
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-	"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+var sourceVariables = append(slices.Clone(sourceKeyVariables),
+	"AWS_PROFILE", "AWS_DEFAULT_PROFILE",
 	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 	"AWS_REGION", "AWS_DEFAULT_REGION",
 	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME", // web identity outranks --serve
 	guardVariable, // the child is not part of awssts's own source chain
-}
+)
 
 func runExec(ctx context.Context, args []string, s streams) error {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)

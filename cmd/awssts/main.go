@@ -35,7 +35,40 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+// usagef formats a usage error, each string argument (a flag value, as typed) cut to
+// maxEcho characters.
+func usagef(format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clip(s)
+		}
+	}
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+// maxEcho is how much of a value the command shows back: a flag value may be megabytes long.
+const maxEcho = 100
+
+// clip cuts s to maxEcho characters, marking the cut with "…".
+func clip(s string) string { return clipAt(s, maxEcho) }
+
+func clipAt(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// clipWords clips each word of s, for messages that quote a value inside another error (the
+// flag package's, the SDK's); the margin spares a value that usagef clipped already, with
+// its quotes and punctuation.
+func clipWords(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		words[i] = clipAt(w, maxEcho+8)
+	}
+	return strings.Join(words, " ")
+}
 
 // streams are the process's standard streams, swapped out in tests.
 type streams struct {
@@ -92,7 +125,7 @@ func run(ctx context.Context, args []string, s streams) int {
 	case errors.As(err, &code):
 		return int(code)
 	case errors.As(err, new(usageError)):
-		fmt.Fprintf(s.errOut, "awssts: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(s.errOut, "awssts: %s\n", clipWords(err.Error()))
 		return exitUsage
 	}
 	msg := strings.TrimPrefix(err.Error(), "failed to refresh cached credentials, ") // the SDK cache's wrapper

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,10 +47,15 @@ func (s *cachedSession) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		Source: awssts.ProviderName, CanExpire: true, Expires: e.Expiration}, nil
 }
 
-// forget drops the cached MFA session after STS refused what it signed, unless the refusal
-// is about the role (AccessDenied) rather than the session's credentials.
+// sessionRefusals are STS's answers that refuse the credentials a call was signed with, not
+// the role or the request.
+var sessionRefusals = []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
+
+// forget drops the cached MFA session after STS refused what it signed for the session's
+// credentials; a refusal about the role or the request (AccessDenied, RegionDisabledException,
+// ValidationError, …) keeps it.
 func (s *cachedSession) forget(err error) {
-	if s.cache == nil || hasCode(err, "AccessDenied") {
+	if s.cache == nil || !slices.ContainsFunc(sessionRefusals, func(code string) bool { return hasCode(err, code) }) {
 		return
 	}
 	s.p.Invalidate()

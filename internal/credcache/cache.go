@@ -198,3 +198,22 @@ func (c *Cache) warnOnce(name, format string, args ...any) {
 		c.warn(format, args...)
 	}
 }
+
+// MkdirTemp makes a new directory, named prefix and random characters, in the cache
+// directory, which it makes (0700) if need be and refuses, as Open does, when another user
+// owns it or others may write to it. No other user can make, replace or write to the
+// directory returned, nor make it again once it is removed, as they could in /tmp. The
+// caller removes it.
+func MkdirTemp(prefix string) (string, error) {
+	c := New(nil)
+	if err := c.Open(); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := c.Open(); err != nil { // made by someone else meanwhile
+		return "", err
+	}
+	return os.MkdirTemp(c.dir, prefix)
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +37,13 @@ func lookup(now *time.Time) Lookup {
 		About:  Entry{Action: "AssumeRole", RoleARN: "arn:aws:iam::123456789012:role/demo"}}
 }
 
+// apiError is STS's answer code; ServiceUnavailable comes as a server fault, as STS sends it.
 func apiError(code string) error {
-	return &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithy.GenericAPIError{Code: code}}
+	fault := smithy.FaultClient
+	if code == "ServiceUnavailable" {
+		fault = smithy.FaultServer
+	}
+	return &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithy.GenericAPIError{Code: code, Fault: fault}}
 }
 
 // A fresh entry is served without a call; a stale one is renewed under the lock.
@@ -63,7 +70,10 @@ func TestThrough_FreshThenRenewed(t *testing.T) {
 // A refusal removes the entry and is returned even while the entry would be usable; an
 // outage serves it with a warning.
 func TestThrough_RefusalRemoves_OutageServesStale(t *testing.T) {
-	for _, code := range append(refusals, "ServiceUnavailable") {
+	for _, code := range []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidIdentityToken", "ExpiredToken",
+		"ExpiredTokenException", "AccessDenied", "AccessDeniedException", "RegionDisabledException", "ValidationError",
+		"ServiceUnavailable", "Throttling", "IDPCommunicationError"} {
+		refusal := !slices.Contains([]string{"ServiceUnavailable", "Throttling", "IDPCommunicationError"}, code)
 		t.Run(code, func(t *testing.T) {
 			c, now, warnings := testCache(t)
 			l := lookup(now)
@@ -71,7 +81,7 @@ func TestThrough_RefusalRemoves_OutageServesStale(t *testing.T) {
 			*now = now.Add(50 * time.Minute)
 			e, hit, err := c.Through(t.Context(), l, func() (Entry, error) { return Entry{}, apiError(code) })
 			_, statErr := os.Stat(c.path(l.Key, ".json"))
-			if IsRefusal(apiError(code)) {
+			if refusal {
 				if err == nil || hit || e.AccessKeyID != "" || !errors.Is(statErr, os.ErrNotExist) || len(*warnings) != 0 {
 					t.Errorf("%+v hit %v err %v, entry %v, warnings %q: want the refusal and the entry gone", e, hit, err, statErr, *warnings)
 				}
@@ -167,5 +177,29 @@ func TestClear_EntriesLocksAndTemporaryFiles(t *testing.T) {
 	tmps, _ := filepath.Glob(filepath.Join(c.Dir(), ".*"))
 	if err != nil || entries != 1 || temps != 2 || len(left)+len(tmps) != 0 {
 		t.Errorf("Clear: %d entries, %d temporary files, %v; left %v %v", entries, temps, err, left, tmps)
+	}
+}
+
+// MkdirTemp makes the cache directory private, and refuses one that others may write to.
+func TestMkdirTemp_InThePrivateCacheDirectory(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "cache")
+	t.Setenv(DirVariable, base)
+	dir, err := MkdirTemp("endpoint-")
+	if err != nil || filepath.Dir(dir) != base || !strings.HasPrefix(filepath.Base(dir), "endpoint-") {
+		t.Fatalf("MkdirTemp: %q, %v; want a directory in %s", dir, err, base)
+	}
+	for _, d := range []string{base, dir} {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: %v, %v; want a directory of mode 0700", d, fi.Mode(), err)
+		}
+	}
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if err := os.Chmod(base, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if dir, err := MkdirTemp("endpoint-"); err == nil || !strings.Contains(err.Error(), base) {
+		t.Errorf("in a world-writable cache directory: %q, %v; want an error naming it", dir, err)
 	}
 }

@@ -38,9 +38,12 @@ type Source struct {
 //   - static keys (the environment's or a profile's): "access-key" with the key ID and a
 //     digest of the secret and session token;
 //   - a web identity: the role, the token file's absolute path and a digest of its content;
-//   - any other profile (a role chain, SSO, credential_process, or none): a digest of its
-//     resolved settings, their source profiles, the web identity token and SSO token cache
-//     files they name, and the container and IMDS settings of the environment.
+//   - any other profile (a role chain, static keys with a role_arn, SSO, credential_process,
+//     or none): a digest of its resolved settings (role_arn, external_id, mfa_serial,
+//     duration_seconds, … and the keys), their source profiles, the web identity token and
+//     SSO token cache files they name, the container and IMDS settings of the environment
+//     and the container token file's content, and where a profile has credential_source =
+//     Environment, the environment's access key ID and a digest of its secret and token.
 func Identify(ctx context.Context, profileFlag string) (Source, error) {
 	env, err := config.NewEnvConfig()
 	if err != nil {
@@ -66,7 +69,7 @@ func Identify(ctx context.Context, profileFlag string) (Source, error) {
 	default:
 		src.Profile = "default"
 	}
-	src.ID, err = src.profileID(ctx)
+	src.ID, err = src.profileID(ctx, env)
 	return src, err
 }
 
@@ -98,12 +101,21 @@ func tokenID(roleARN, path string) (string, error) {
 	return "web-identity " + roleARN + " " + abs + " " + digest(string(b)), nil
 }
 
-// profileID loads the profile as the SDK will, without running or fetching anything.
-func (s Source) profileID(ctx context.Context) (string, error) {
+// identityVariables are the environment's settings that decide what the container and IMDS
+// credential sources return.
+var identityVariables = []string{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+	"AWS_EC2_METADATA_V1_DISABLED"}
+
+// profileID loads the profile as the SDK will, without running or fetching anything. Only a
+// profile whose static keys are its whole source is identified by the keys alone: with a
+// role_arn beside them, the SDK assumes that role with them.
+func (s Source) profileID(ctx context.Context, env config.EnvConfig) (string, error) {
 	sc, err := config.LoadSharedConfigProfile(ctx, s.Profile, func(o *config.LoadSharedConfigOptions) {
 		o.ConfigFiles, o.CredentialsFiles = s.ConfigFiles, s.CredentialsFiles
 	})
-	if err == nil && sc.Source == nil && sc.Credentials.HasKeys() {
+	if err == nil && sc.Source == nil && sc.Credentials.HasKeys() && sc.RoleARN == "" {
 		return keyID(sc.Credentials), nil
 	}
 	parts := []string{s.Profile, fmt.Sprint(s.ConfigFiles, s.CredentialsFiles)}
@@ -113,11 +125,18 @@ func (s Source) profileID(ctx context.Context) (string, error) {
 		b, _ := json.Marshal(sc)
 		parts = append(parts, string(b))
 		parts = append(parts, readFiles(&sc)...)
+		for p := &sc; p != nil; p = p.Source {
+			if p.CredentialSource == "Environment" {
+				parts = append(parts, "environment: "+keyID(env.Credentials))
+				break
+			}
+		}
 	}
-	for _, k := range []string{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-		"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-		"AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT"} {
+	for _, k := range identityVariables {
 		parts = append(parts, k+"="+os.Getenv(k))
+	}
+	if name := os.Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); name != "" {
+		parts = append(parts, fileContent(name))
 	}
 	return "profile " + s.Profile + " " + digest(parts...), nil
 }
@@ -139,15 +158,19 @@ func readFiles(sc *config.SharedConfig) []string {
 			}
 		}
 		for _, name := range names {
-			b, err := readBounded(name)
-			if err != nil {
-				out = append(out, name+": "+err.Error())
-				continue
-			}
-			out = append(out, name+": "+string(b))
+			out = append(out, fileContent(name))
 		}
 	}
 	return out
+}
+
+// fileContent is name and its content, or the error that reading it got.
+func fileContent(name string) string {
+	b, err := readBounded(name)
+	if err != nil {
+		return name + ": " + err.Error()
+	}
+	return name + ": " + string(b)
 }
 
 func readBounded(name string) ([]byte, error) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -25,19 +24,6 @@ type Lookup struct {
 	Fresh  func(Entry) bool // served instead of a call
 	Usable func(Entry) bool // served when the call fails in an outage; nil: never
 	About  Entry            // Action, RoleARN and MFASerial, for an entry that records only failures
-}
-
-// refusals are the error codes of STS, and of Roles Anywhere (AccessDeniedException), that
-// refuse the source or its request: authentication and authorisation errors, which no retry
-// and no cached credentials may paper over.
-var refusals = []string{"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidIdentityToken",
-	"ExpiredToken", "ExpiredTokenException", "AccessDenied", "AccessDeniedException"}
-
-// IsRefusal reports whether err is STS or Roles Anywhere refusing the caller, rather than an
-// outage.
-func IsRefusal(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && slices.Contains(refusals, apiErr.ErrorCode())
 }
 
 // BackoffError is returned instead of a call when an entry's recent calls all failed.
