@@ -37,6 +37,11 @@ func runCache(ctx context.Context, args []string, s streams) error {
 	if fs.NArg() > 0 {
 		return usagef("cache clear takes no arguments, got %q", fs.Arg(0))
 	}
+	if *roleARN != "" { // a mistyped ARN would match nothing and look like success
+		if err := checkRoleARN(*roleARN); err != nil {
+			return err
+		}
+	}
 	c := newCache(s)
 	n, temps, err := c.Clear(ctx, *roleARN)
 	switch {
