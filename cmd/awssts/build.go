@@ -159,6 +159,9 @@ func (c *commonFlags) options() (awssts.Options, time.Duration, error) {
 		}
 		opts.Policy = aws.String(p)
 	}
+	if err := checkMFASerial(c.mfaSerial); err != nil {
+		return awssts.Options{}, 0, err
+	}
 	if err := checkRegion("--region", c.region); c.region != "" && err != nil {
 		return awssts.Options{}, 0, err
 	}

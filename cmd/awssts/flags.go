@@ -30,7 +30,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.sessionPrefix, "session-prefix", "", "session name prefix; the Unix time follows it (default "+awssts.DefaultRoleSessionNamePrefix+")")
 	fs.StringVar(&c.externalID, "external-id", "", "external ID the role's trust policy asks for")
 	fs.StringVar(&c.sourceIdentity, "source-identity", "", "source identity to set on the session")
-	fs.StringVar(&c.mfaSerial, "mfa-serial", "", "MFA device ARN: one code, read from the terminal, starts an MFA session that the role is assumed with")
+	fs.StringVar(&c.mfaSerial, "mfa-serial", "", "MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME) or hardware serial number: one code, read from the terminal, starts an MFA session that the role is assumed with")
 	fs.StringVar(&c.mfaDuration, "mfa-duration", "", "MFA session duration, 900s to 36h (default "+awssts.DefaultSessionTokenDuration.String()+"); needs --mfa-serial")
 	fs.StringVar(&c.policy, "policy", "", "session policy as JSON, or @FILE to read it from a file")
 	fs.Var(&c.failoverRegions, "failover-region", "region whose STS is asked when the region's fails with an outage; repeat it (or separate with commas) for more, asked in order")

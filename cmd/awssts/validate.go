@@ -38,6 +38,20 @@ func checkRoleARN(v string) error {
 	return nil
 }
 
+// checkMFASerial refuses an ARN that is not an MFA device's, above all the IAM user's own
+// ARN, the commonest mistake: STS takes the device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME) or a
+// hardware device's serial number, whose characters and length awssts.NewSessionToken checks.
+func checkMFASerial(v string) error {
+	if v == "" || !strings.HasPrefix(v, "arn:") {
+		return nil
+	}
+	if a, err := arn.Parse(v); err == nil && a.Service == "iam" && strings.HasPrefix(a.Resource, "mfa/") && len(a.Resource) > len("mfa/") {
+		return nil
+	}
+	return usagef("--mfa-serial %q: not an MFA device; want its ARN, arn:aws:iam::ACCOUNT:mfa/NAME (IAM console: Security credentials, "+
+		"Multi-factor authentication), or a hardware device's serial number", v)
+}
+
 // regionName is what a region can look like: lower-case letters, digits and dashes.
 var regionName = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 
