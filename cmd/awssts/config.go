@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,10 +61,24 @@ func (c *commonFlags) loadAll(ctx context.Context, src credcache.Source) (aws.Co
 	if err != nil && c.profile != "" {
 		return aws.Config{}, usagef("--profile %q: %v", c.profile, err)
 	}
+	if name, v := profileVariable(); err != nil && v != "" && errors.As(err, new(config.SharedConfigProfileNotExistError)) {
+		return aws.Config{}, usagef("%s %q: no such profile in %s or %s", name, v,
+			strings.Join(src.ConfigFiles, ", "), strings.Join(src.CredentialsFiles, ", "))
+	}
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// profileVariable is the variable that names the SDK's profile, as the SDK reads them, and its value.
+func profileVariable() (name, value string) {
+	for _, name := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		if v := os.Getenv(name); v != "" {
+			return name, v
+		}
+	}
+	return "", ""
 }
 
 // lazySTS is an STS client made at its first call, from the full configuration, with creds
