@@ -50,6 +50,7 @@ func (c *commonFlags) loadConfig(ctx context.Context, src credcache.Source) (aws
 func (c *commonFlags) loadAll(ctx context.Context, src credcache.Source) (aws.Config, error) {
 	load := []func(*config.LoadOptions) error{
 		config.WithSharedConfigFiles(src.ConfigFiles), config.WithSharedCredentialsFiles(src.CredentialsFiles),
+		config.WithLogger(newSDKLogger()),
 	}
 	if c.profile != "" {
 		load = append(load, config.WithSharedConfigProfile(c.profile))
@@ -68,6 +69,7 @@ func (c *commonFlags) loadAll(ctx context.Context, src credcache.Source) (aws.Co
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load the AWS configuration: %w", err)
 	}
+	cfg.Credentials = hintNoSource(cfg.Credentials, src)
 	return cfg, nil
 }
 

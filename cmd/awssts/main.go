@@ -119,6 +119,7 @@ func run(ctx context.Context, args []string, s streams) int {
 		err = usagef("unknown command %q: want export, exec, serve or cache", args[0])
 	}
 	var code exitCode
+	var noSource *noSourceError
 	switch {
 	case err == nil:
 		return 0
@@ -127,6 +128,9 @@ func run(ctx context.Context, args []string, s streams) int {
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(s.errOut, "awssts: %s\n", clipWords(err.Error()))
 		return exitUsage
+	case errors.As(err, &noSource):
+		fmt.Fprintf(s.errOut, "awssts: %s\n", noSource)
+		return exitFailure
 	}
 	msg := strings.TrimPrefix(err.Error(), "failed to refresh cached credentials, ") // the SDK cache's wrapper
 	fmt.Fprintf(s.errOut, "awssts: %s\n", oneLine(strings.TrimPrefix(msg, "awssts: ")))
