@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -36,7 +37,8 @@ func (c *commonFlags) loadConfig(ctx context.Context, src credcache.Source) (aws
 		return aws.Config{}, nil, err
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, nil, usagef("--region is required: no region is set in the environment or the profile")
+		return aws.Config{}, nil, usagef("--region is required: no region is set in AWS_REGION, AWS_DEFAULT_REGION or profiles %s of %s",
+			strings.Join(c.regionProfiles(), ", "), strings.Join(src.ConfigFiles, ", "))
 	}
 	full := func() (aws.Config, error) { return cfg, nil }
 	if bundle != "" {
@@ -70,7 +72,43 @@ func (c *commonFlags) loadAll(ctx context.Context, src credcache.Source) (aws.Co
 		return aws.Config{}, fmt.Errorf("load the AWS configuration: %w", err)
 	}
 	cfg.Credentials = hintNoSource(cfg.Credentials, src)
-	return cfg, nil
+	if cfg.Region == "" {
+		cfg.Region, err = c.fallbackRegion(ctx, src)
+	}
+	return cfg, err
+}
+
+// regionProfiles are the profiles whose region awssts takes, in order, when neither --region
+// nor the environment sets one: the profile the SDK loaded (the source), then the one
+// AWS_PROFILE names (under credential_process, the consumer's own profile when it was chosen
+// that way: the AWS CLI and the SDKs pass a credential_process neither the profile nor the
+// region), then default. A region is not an identity: any profile's will do for STS.
+func (c *commonFlags) regionProfiles() []string {
+	_, env := profileVariable()
+	var names []string
+	for _, n := range []string{c.profile, env, "default"} {
+		if n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// fallbackRegion is the region of the first profile after the SDK's own that sets one, or "".
+func (c *commonFlags) fallbackRegion(ctx context.Context, src credcache.Source) (string, error) {
+	for _, name := range c.regionProfiles()[1:] {
+		sc, err := config.LoadSharedConfigProfile(ctx, name, func(o *config.LoadSharedConfigOptions) {
+			o.ConfigFiles, o.CredentialsFiles = src.ConfigFiles, src.CredentialsFiles
+		})
+		switch {
+		case errors.As(err, new(config.SharedConfigProfileNotExistError)):
+		case err != nil:
+			return "", fmt.Errorf("load the region of profile %q: %w", name, err)
+		case sc.Region != "":
+			return sc.Region, nil
+		}
+	}
+	return "", nil
 }
 
 // profileVariable is the variable that names the SDK's profile, as the SDK reads them, and its value.
