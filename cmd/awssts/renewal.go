@@ -14,7 +14,8 @@ import (
 
 // renewalLog is the role's STS client in serve and exec --serve: each AssumeRole answer that
 // gives the Provider credentials, from STS or from the cache, is one line at Info with the
-// role, the expiry and the time remaining. Nothing secret is logged.
+// role, the expiry and the time remaining, on this machine's clock as the cache, /healthz and
+// AWS_CREDENTIAL_EXPIRATION give them. Nothing secret is logged.
 type renewalLog struct {
 	client  stscreds.AssumeRoleAPIClient
 	logger  *slog.Logger
@@ -24,7 +25,7 @@ type renewalLog struct {
 func (r renewalLog) AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error) {
 	out, err := r.client.AssumeRole(ctx, in, optFns...)
 	if err == nil && out != nil && out.Credentials != nil && out.Credentials.Expiration != nil {
-		exp := aws.ToTime(out.Credentials.Expiration)
+		exp := onThisClock(aws.ToTime(out.Credentials.Expiration), out.ResultMetadata) // a cache hit's is already, and has no metadata
 		r.logger.Info("awssts: renewed credentials", "role", r.roleARN, "expires", exp.UTC().Format(time.RFC3339),
 			"remaining", time.Until(exp).Round(time.Second).String())
 	}
