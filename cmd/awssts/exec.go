@@ -22,15 +22,16 @@ const execUsage = `Usage: awssts exec [--serve] --role-arn ARN [flags] -- CMD [A
 Runs CMD with the role's temporary credentials and AWS_REGION in its environment. The
 exit code is CMD's, and SIGINT and SIGTERM are forwarded to it. The source's
 variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, their legacy
-names AWS_ACCESS_KEY, AWS_SECRET_KEY and AMAZON_*, and AWS_PROFILE) are not passed on.
+names AWS_ACCESS_KEY, AWS_SECRET_KEY and AMAZON_*, and, without --serve, AWS_PROFILE) are not
+passed on.
 
 With --serve, CMD gets no keys: it gets AWS_CONTAINER_CREDENTIALS_FULL_URI and
 AWS_CONTAINER_AUTHORIZATION_TOKEN instead, and every AWS SDK and the AWS CLI fetch
 credentials from a loopback endpoint that prefetch keeps fresh, so CMD may run longer
 than one session lasts. Its AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and BOTO_CONFIG
 name copies of the shared files without credentials, regions and other settings kept, so
-that no profile's keys win over the endpoint. Each renewal is one line on stderr. On
-Linux, CMD gets SIGTERM if awssts dies.
+that no profile's keys win over the endpoint: AWS_PROFILE is kept, and every profile runs
+as the role. Each renewal is one line on stderr. On Linux, CMD gets SIGTERM if awssts dies.
 
 Examples:
   awssts exec --role-arn arn:aws:iam::123456789012:role/app -- aws s3 ls
@@ -60,6 +61,14 @@ var sourceVariables = append(slices.Clone(sourceKeyVariables),
 	guardVariable, // the child is not part of awssts's own source chain
 )
 
+// servedVariables are sourceVariables but the profile's: the child of --serve reads the
+// endpoint's config copy, in which every profile is kept without credentials, so that
+// AWS_PROFILE keeps giving it the profile's other settings (output, ca_bundle, s3, …), as
+// in a shell after serve.
+var servedVariables = slices.DeleteFunc(slices.Clone(sourceVariables), func(v string) bool {
+	return v == "AWS_PROFILE" || v == "AWS_DEFAULT_PROFILE"
+})
+
 func runExec(ctx context.Context, args []string, s streams) error {
 	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
 	var c commonFlags
@@ -81,7 +90,13 @@ func runExec(ctx context.Context, args []string, s streams) error {
 		return err
 	}
 
-	env := append(withoutSource(os.Environ()), "AWS_REGION="+r.cfg.Region, "AWS_DEFAULT_REGION="+r.cfg.Region)
+	env := withoutSource(os.Environ())
+	if *serve {
+		env = slices.DeleteFunc(without(os.Environ(), servedVariables...), func(kv string) bool {
+			return kv == "AWS_PROFILE=" || kv == "AWS_DEFAULT_PROFILE=" // unset for awssts, a profile named "" for botocore
+		})
+	}
+	env = append(env, "AWS_REGION="+r.cfg.Region, "AWS_DEFAULT_REGION="+r.cfg.Region)
 	if *serve {
 		files, err := newEndpointFiles(r.src)
 		if err != nil {
