@@ -94,6 +94,10 @@ type Stats struct {
 	NextPrefetch time.Time     // when prefetch will next call the source; zero when prefetch is off
 	ClockSkew    time.Duration // the source's clock minus this machine's, from its last answer; 0 when unknown
 	Region       string        // the region whose endpoint issued the held credentials; "" when unknown
+	// Usable says whether Retrieve would now return the held credentials without waiting on
+	// the source: they are fresh, or, unless the source refused them, more than a minute
+	// from Expiration. It is what a health check should report.
+	Usable bool
 }
 
 // source fetches one set of credentials for the engine. Each source is a file of its own
@@ -205,9 +209,10 @@ func (p *Provider) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.AccessKeyID, s.Expiration = p.current.AccessKeyID, p.current.Expires
+	now := time.Now()
+	s.AccessKeyID, s.Expiration, s.Usable = p.current.AccessKeyID, p.current.Expires, p.usable(now)
 	if p.prefetch != nil {
-		s.NextPrefetch = p.nextPrefetch(time.Now())
+		s.NextPrefetch = p.nextPrefetch(now)
 	}
 	return s
 }
