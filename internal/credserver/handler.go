@@ -67,8 +67,10 @@ func handler(p Provider, token string) http.Handler {
 	})
 }
 
-// health answers 200 while p holds credentials that are usable, else 503, with the whole
-// seconds they have left as the body. It makes no call.
+// health answers 200 while p holds credentials that are usable, that is while Retrieve would
+// serve them (Stats().Usable: not after a refusal past their refresh time) and more than
+// usableMargin before they expire, else 503, with the whole seconds they have left as the
+// body. It makes no call and never waits on the source.
 func health(w http.ResponseWriter, p Provider) {
 	st := p.Stats()
 	left := time.Duration(0)
@@ -76,7 +78,7 @@ func health(w http.ResponseWriter, p Provider) {
 		left = max(0, time.Until(st.Expiration))
 	}
 	status := http.StatusOK
-	if left <= usableMargin {
+	if !st.Usable || left <= usableMargin {
 		status = http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "text/plain")

@@ -28,8 +28,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type fakeProvider struct {
 	mu    sync.Mutex
 	creds aws.Credentials // Expires is when caches should ask again
-	real  time.Time       // the real expiry that Stats reports
-	calls int
+	real    time.Time       // the real expiry that Stats reports
+	refused bool            // the source refused: Retrieve fails although credentials are held
+	calls   int
 }
 
 func held(left time.Duration) *fakeProvider {
@@ -38,11 +39,18 @@ func held(left time.Duration) *fakeProvider {
 		CanExpire: true, Expires: real.Add(-10 * time.Minute), AccountID: "123456789012"}, real: real}
 }
 
+// refused is f after the source refused a renewal past the credentials' refresh time: they
+// are held, with an hour left, but no longer served.
+func refused(f *fakeProvider) *fakeProvider {
+	f.refused = true
+	return f
+}
+
 func (f *fakeProvider) Retrieve(context.Context) (aws.Credentials, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
-	if f.creds.AccessKeyID == "" {
+	if f.creds.AccessKeyID == "" || f.refused {
 		return aws.Credentials{}, errors.New("no credentials")
 	}
 	return f.creds, nil
@@ -51,7 +59,8 @@ func (f *fakeProvider) Retrieve(context.Context) (aws.Credentials, error) {
 func (f *fakeProvider) Stats() awssts.Stats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return awssts.Stats{AccessKeyID: f.creds.AccessKeyID, Expiration: f.real}
+	usable := f.creds.AccessKeyID != "" && !f.refused && time.Until(f.real) > time.Minute
+	return awssts.Stats{AccessKeyID: f.creds.AccessKeyID, Expiration: f.real, Usable: usable}
 }
 
 func get(h http.Handler, method, path, auth string) *httptest.ResponseRecorder {
@@ -112,6 +121,7 @@ func TestHealthz(t *testing.T) {
 		{"none yet", &fakeProvider{}, http.StatusServiceUnavailable, 0, 0},
 		{"under a minute left", held(30 * time.Second), http.StatusServiceUnavailable, 20, 30},
 		{"expired", held(-time.Minute), http.StatusServiceUnavailable, 0, 0},
+		{"refused", refused(held(time.Hour)), http.StatusServiceUnavailable, 3590, 3600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := get(handler(tc.p, "tok"), "GET", HealthPath, "")
