@@ -26,8 +26,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // fakeProvider holds one set of credentials, or none, and counts Retrieve calls.
 type fakeProvider struct {
-	mu    sync.Mutex
-	creds aws.Credentials // Expires is when caches should ask again
+	mu      sync.Mutex
+	creds   aws.Credentials // Expires is when caches should ask again
 	real    time.Time       // the real expiry that Stats reports
 	refused bool            // the source refused: Retrieve fails although credentials are held
 	calls   int
