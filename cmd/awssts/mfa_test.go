@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,8 +33,28 @@ func mfaSTS(t *testing.T) *ststest.Server {
 }
 
 func noTTY(t *testing.T) {
-	openTTY = func() (io.ReadWriteCloser, error) { return nil, os.ErrNotExist }
-	t.Cleanup(func() { openTTY = defaultOpenTTY })
+	setTTY(t, func() (io.ReadWriteCloser, error) { return nil, os.ErrNotExist })
+}
+
+// ttyHook is the terminal that openTTY opens in tests, nil for the real one. A test may
+// change it while a Provider's prefetch goroutine is asking for a code, so it is swapped
+// atomically, never by assigning openTTY.
+var ttyHook atomic.Pointer[func() (io.ReadWriteCloser, error)]
+
+func init() {
+	openTTY = func() (io.ReadWriteCloser, error) {
+		if open := ttyHook.Load(); open != nil {
+			return (*open)()
+		}
+		return defaultOpenTTY()
+	}
+}
+
+// setTTY makes open the terminal until the test ends, then restores the one before it, which
+// a Provider closed by an earlier cleanup may still be using.
+func setTTY(t *testing.T, open func() (io.ReadWriteCloser, error)) {
+	prev := ttyHook.Swap(&open)
+	t.Cleanup(func() { ttyHook.Store(prev) })
 }
 
 func calls(srv *ststest.Server, action string) []ststest.Call {
@@ -50,10 +71,9 @@ func calls(srv *ststest.Server, action string) []ststest.Call {
 // awssts writes there goes to the returned buffer.
 func ttyAnswering(t *testing.T, code string) *watched {
 	said := newWatched()
-	openTTY = func() (io.ReadWriteCloser, error) {
+	setTTY(t, func() (io.ReadWriteCloser, error) {
 		return answered{strings.NewReader(code + "\n"), said}, nil
-	}
-	t.Cleanup(func() { openTTY = defaultOpenTTY })
+	})
 	return said
 }
 
@@ -285,8 +305,8 @@ type tty struct {
 func fakeTTY(t *testing.T) *tty {
 	pr, pw := io.Pipe()
 	tt := &tty{said: newWatched(), w: pw}
-	openTTY = func() (io.ReadWriteCloser, error) { return ttyEnds{pr, tt.said}, nil }
-	t.Cleanup(func() { openTTY = defaultOpenTTY; pw.Close() })
+	setTTY(t, func() (io.ReadWriteCloser, error) { return ttyEnds{pr, tt.said}, nil })
+	t.Cleanup(func() { pw.Close() })
 	return tt
 }
 
