@@ -27,6 +27,9 @@ import (
 // ready, or why not.
 const detachedVariable = "AWSSTS_SERVE_DETACHED"
 
+// errNoBackground is nil: --background works on Unix.
+var errNoBackground error
+
 // handoff is what the foreground awssts passes its detached server on a pipe rather than in
 // its arguments, which any user can read in ps: the token, the flags (an external ID or a
 // policy among them), and the directory of the endpoint's files, which it removes at exit.

@@ -65,6 +65,8 @@ func runServe(ctx context.Context, args []string, s streams) error {
 		return usagef("--format %q: want one of %s", *format, formatNames(shells))
 	case *logFile != "" && !*background:
 		return usagef("--log needs --background; in the foreground, renewals and warnings go to stderr")
+	case *background && errNoBackground != nil:
+		return errNoBackground
 	case *background && c.noCache && c.mfaSerial != "":
 		return usagef("--background with --mfa-serial needs the cache, since the detached server cannot ask for a code: drop --no-cache")
 	}
