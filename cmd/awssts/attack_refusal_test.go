@@ -8,10 +8,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/awssts/awssts"
 )
 
-// refusingSTS answers the first AssumeRole with credentials that expire in ten minutes, inside
-// the 16-minute refresh window, so that the next export calls STS again; it answers every
+// refusingSTS answers the first AssumeRole with credentials that expire 20 s inside the refresh
+// window (16 min, or the dev build's 100 s), usable on failure, so that the next export calls STS again; it answers every
 // later call with a 403 and code.
 func refusingSTS(t *testing.T, code string) {
 	t.Helper()
@@ -23,7 +25,7 @@ func refusingSTS(t *testing.T, code string) {
 			fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>no</Message></Error><RequestId>r</RequestId></ErrorResponse>`, code)
 			return
 		}
-		exp := time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339)
+		exp := time.Now().Add(refreshWindow(awssts.DefaultDuration) - 20*time.Second).UTC().Format(time.RFC3339)
 		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>`+
 			`<AccessKeyId>ASIACACHEDSESSION000</AccessKeyId><SecretAccessKey>cached-secret</SecretAccessKey><SessionToken>cached-token</SessionToken>`+
 			`<Expiration>%s</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/demo/s</Arn>`+
