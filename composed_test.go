@@ -389,3 +389,21 @@ func TestRefusal_NotCoveredByStaleOnFailure(t *testing.T) {
 		})
 	}
 }
+
+// A refresh whose context has already ended starts no source call: the prefetch goroutine
+// that Close cancels between its wait and its call must not start one after Close.
+func TestRefresh_EndedContext_StartsNoCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeSTS{}
+		p := newTestProvider(t, f)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := p.refresh(ctx, func() bool { return true }); !errors.Is(err, context.Canceled) {
+			t.Errorf("refresh with an ended context = %v, want context.Canceled", err)
+		}
+		synctest.Wait()
+		if n := f.count(); n != 0 {
+			t.Errorf("%d source calls from a refresh whose context had ended, want 0", n)
+		}
+	})
+}

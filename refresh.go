@@ -138,6 +138,10 @@ func (p *Provider) refresh(ctx context.Context, due func() bool) (held, error) {
 		}
 		c := p.inflight
 		if c == nil || c.gen != p.gen {
+			if err := ctx.Err(); err != nil { // such as the prefetch goroutine's, ended by Close
+				p.mu.Unlock()
+				return held{}, err
+			}
 			c = p.startCall(context.WithoutCancel(ctx))
 		}
 		p.mu.Unlock()
