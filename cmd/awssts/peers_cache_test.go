@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awssts/awssts"
 	"github.com/awssts/awssts/internal/credcache"
 )
 
@@ -39,7 +40,7 @@ func awsCLI(t *testing.T) (run func(args ...string) (string, error), proxy *stsP
 func callerARN(t *testing.T, out string) string {
 	t.Helper()
 	var id struct{ Arn string }
-	if err := json.Unmarshal([]byte(out), &id); err != nil || !strings.Contains(id.Arn, ":assumed-role/demo/asia-release-") {
+	if err := json.Unmarshal([]byte(out), &id); err != nil || !strings.Contains(id.Arn, ":assumed-role/demo/"+awssts.DefaultRoleSessionNamePrefix) {
 		t.Fatalf("aws said %q (%v), want the assumed role", out, err)
 	}
 	return id.Arn
